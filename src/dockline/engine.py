@@ -21,13 +21,24 @@ import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import docker
 import docker.errors
 import requests.exceptions
 
+from dockline.cluster.nodes import ManagerStatus, NodeInfo
+from dockline.stack.model import (
+    ConfigInfo,
+    EngineEvent,
+    NetworkInfo,
+    PublishedPort,
+    SecretInfo,
+    ServiceInfo,
+    TaskInfo,
+    UpdateStatus,
+)
 from dockline.errors import (
     DocklineError,
     EngineError,
@@ -441,6 +452,196 @@ class Engine:
     def import_image(self, tarball: str, repository: str, tag: str) -> None:
         self.call("the image import", self._api.import_image_from_file, tarball, repository=repository, tag=tag)
 
+    # ---- swarm objects: services, tasks, configs, secrets, networks, stacks, events ----
+    # (owner: stack deploys; models in dockline.stack.model)
+    def services(self, labels: Mapping[str, str] | None = None,
+                 names: Sequence[str] | None = None) -> list[ServiceInfo]:
+        """Services, filtered by labels (``{"k": "v"}``/``{"k": ""}``) and/or exact names."""
+        filters: dict[str, Any] = {}
+        if labels:
+            filters["label"] = [f"{k}={v}" if v else k for k, v in labels.items()]
+        if names:
+            filters["name"] = list(names)
+        rows = self.call("the service list", self._api.services, filters=filters or None)
+        wanted = set(names) if names else None  # the name filter is a prefix match
+        return [_service_info(r) for r in rows if wanted is None or r["Spec"]["Name"] in wanted]
+
+    def service(self, name_or_id: str) -> ServiceInfo | None:
+        """One service; ``None`` when it does not exist."""
+        try:
+            raw = self.call("the service inspect", self._api.inspect_service, name_or_id)
+        except docker.errors.NotFound:
+            return None
+        return _service_info(raw)
+
+    def tasks(self, services: Sequence[str]) -> list[TaskInfo]:
+        """Tasks of the given services (names or ids), all states."""
+        if not services:
+            return []
+        rows = self.call("the task list", self._api.tasks, filters={"service": list(services)})
+        return [_task_info(r) for r in rows]
+
+    def configs(self, labels: Mapping[str, str] | None = None) -> list[ConfigInfo]:
+        filters = {"label": [f"{k}={v}" if v else k for k, v in (labels or {}).items()]} if labels else None
+        rows = self.call("the config list", self._api.configs, filters=filters)
+        return [_config_info(r) for r in rows]
+
+    def config_data(self, id_or_name: str) -> bytes | None:
+        """A config's content; ``None`` when it does not exist."""
+        import base64
+
+        try:
+            raw = self.call("the config inspect", self._api.inspect_config, id_or_name)
+        except docker.errors.NotFound:
+            return None
+        return base64.b64decode((raw.get("Spec") or {}).get("Data") or "")
+
+    def create_config(self, name: str, data: bytes, labels: Mapping[str, str] | None = None) -> str:
+        """Create a config; returns its id."""
+        res = self.call("the config create", self._api.create_config, name, data, labels=dict(labels or {}))
+        return str(res["ID"])
+
+    def set_config_labels(self, id_or_name: str, labels: Mapping[str, str]) -> None:
+        """Replace a config's labels (the only update swarm allows on a config)."""
+        raw = self.call("the config inspect", self._api.inspect_config, id_or_name)
+        spec = dict(raw["Spec"])
+        spec["Labels"] = dict(labels)
+        url = self._api._url("/configs/{0}/update", raw["ID"])
+        res = self.call("the config update", self._api._post_json, url, data=spec,
+                        params={"version": raw["Version"]["Index"]})
+        self.call("the config update", self._api._raise_for_status, res)
+
+    def remove_config(self, id_or_name: str) -> bool:
+        """Remove a config; ``False`` when it is absent or still in use."""
+        try:
+            self.call("the config removal", self._api.remove_config, id_or_name)
+            return True
+        except docker.errors.NotFound:
+            return False
+        except EngineError as e:
+            if "in use" in e.message:
+                return False
+            raise
+
+    def secrets(self, labels: Mapping[str, str] | None = None) -> list[SecretInfo]:
+        filters = {"label": [f"{k}={v}" if v else k for k, v in (labels or {}).items()]} if labels else None
+        rows = self.call("the secret list", self._api.secrets, filters=filters)
+        return [
+            SecretInfo(id=str(r["ID"]), name=str(r["Spec"]["Name"]),
+                       labels=dict(r["Spec"].get("Labels") or {}), created_at=parse_time(r.get("CreatedAt")))
+            for r in rows
+        ]
+
+    def remove_secret(self, id_or_name: str) -> bool:
+        """Remove a secret; ``False`` when it is absent or still in use."""
+        try:
+            self.call("the secret removal", self._api.remove_secret, id_or_name)
+            return True
+        except docker.errors.NotFound:
+            return False
+        except EngineError as e:
+            if "in use" in e.message:
+                return False
+            raise
+
+    def networks(self, labels: Mapping[str, str] | None = None) -> list[NetworkInfo]:
+        filters = {"label": [f"{k}={v}" if v else k for k, v in (labels or {}).items()]} if labels else None
+        rows = self.call("the network list", self._api.networks, filters=filters)
+        return [
+            NetworkInfo(id=str(r["Id"]), name=str(r["Name"]), driver=str(r.get("Driver", "")),
+                        scope=str(r.get("Scope", "")), labels=dict(r.get("Labels") or {}))
+            for r in rows
+        ]
+
+    def image_digest(self, ref: str, *, registry: bool = False) -> str | None:
+        """The digest an image reference resolves to: the registry's (``registry=True``,
+        one bounded request) or the local image's repo digest / id; ``None`` when unknown."""
+        if registry:
+            try:
+                raw = self.call("the registry lookup", self._api.inspect_distribution, ref)
+                return str((raw.get("Descriptor") or {}).get("digest") or "") or None
+            except Exception:  # noqa: BLE001 - no registry reachable is an answer, not an error
+                return None
+        try:
+            raw = self.call("the image inspect", self._api.inspect_image, ref)
+        except docker.errors.NotFound:
+            return None
+        digests = raw.get("RepoDigests") or []
+        return str(digests[0].split("@", 1)[1]) if digests else str(raw["Id"])
+
+    def stack_deploy(self, name: str, compose_file: str, *, prune: bool, with_registry_auth: bool,
+                     resolve_image: str, timeout: timedelta | None = None) -> str:
+        """``docker stack deploy`` (the engine's own converter) on a resolved file.
+        Returns the CLI's output; raises ``EngineError`` with its message on failure."""
+        args = ["stack", "deploy", "--resolve-image", resolve_image, "-c", compose_file]
+        if prune:
+            args.append("--prune")
+        if with_registry_auth:
+            args.append("--with-registry-auth")
+        res = self.cli([*args, name], timeout=timeout or timedelta(minutes=2))
+        text = (res.stdout + res.stderr).strip()
+        if res.returncode != 0:
+            raise _translate_cli(text, "the stack deploy")
+        return text
+
+    def stack_rm(self, name: str, timeout: timedelta | None = None) -> str:
+        """``docker stack rm`` (returns at once; wait for the objects to go yourself)."""
+        res = self.cli(["stack", "rm", name], timeout=timeout or timedelta(minutes=1))
+        text = (res.stdout + res.stderr).strip()
+        if res.returncode != 0 and "Nothing found in stack" not in text:
+            raise _translate_cli(text, "the stack removal")
+        return text
+
+    def subscribe_events(self, filters: Mapping[str, Sequence[str]],
+                         since: datetime | None = None) -> EventSubscription:
+        """Open the engine's event stream; iterate it (blocking), ``close()`` from any thread."""
+        stream = self.call("the event stream", self._api.events, since=since,
+                           filters={k: list(v) for k, v in filters.items()}, decode=True)
+        return EventSubscription(stream)
+
+    # ---- swarm nodes (owner: cluster; models in dockline.cluster.nodes) -------------
+    def nodes(self) -> list[NodeInfo]:
+        """Every node of the swarm (needs a manager with quorum)."""
+        rows = self.call("the node list", self._api.nodes)
+        return [_node_info(r) for r in rows]
+
+    def node(self, id_or_name: str) -> NodeInfo | None:
+        """One node by id or hostname; ``None`` when it does not exist."""
+        try:
+            raw = self.call("the node inspect", self._api.inspect_node, id_or_name)
+        except docker.errors.NotFound:
+            return None
+        return _node_info(raw)
+
+    def update_node(self, node_id: str, *, labels: Mapping[str, str] | None = None,
+                    availability: str | None = None) -> NodeInfo:
+        """Replace a node's labels and/or set its availability (active|pause|drain).
+        Re-reads the node's version and retries when another writer got there first."""
+        for attempt in range(3):
+            raw = self.call("the node inspect", self._api.inspect_node, node_id)
+            spec = dict(raw["Spec"])
+            if labels is not None:
+                spec["Labels"] = dict(labels)
+            if availability is not None:
+                spec["Availability"] = availability
+            try:
+                self.call("the node update", self._api.update_node, raw["ID"], raw["Version"]["Index"], spec)
+            except EngineError as e:
+                if "out of sequence" in e.message and attempt < 2:
+                    continue
+                raise
+            break
+        return _node_info(self.call("the node inspect", self._api.inspect_node, node_id))
+
+    def running_tasks_by_node(self) -> dict[str, int]:
+        """Node id -> number of tasks running there (all services)."""
+        rows = self.call("the task list", self._api.tasks, filters={"desired-state": "running"})
+        counts: dict[str, int] = {}
+        for r in rows:
+            if (r.get("Status") or {}).get("State") == "running" and r.get("NodeID"):
+                counts[str(r["NodeID"])] = counts.get(str(r["NodeID"]), 0) + 1
+        return counts
+
     # ---- the docker CLI --------------------------------------------------------------
     def cli(
         self,
@@ -496,3 +697,165 @@ def _container_info(raw: Mapping[str, Any]) -> ContainerInfo:
         pid=state.get("Pid") or None,
     )
 
+
+# --------------------------------------------------------------------------- swarm objects (stack deploys)
+class EventSubscription:
+    """An open event stream. Iterate for :class:`EngineEvent`; ``close()`` ends the iteration."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def __iter__(self) -> Any:
+        try:
+            for raw in self._stream:
+                actor = raw.get("Actor") or {}
+                yield EngineEvent(
+                    type=str(raw.get("Type", "")),
+                    action=str(raw.get("Action", "")),
+                    actor_id=str(actor.get("ID", "")),
+                    attributes={str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()},
+                    time=datetime.fromtimestamp(raw["timeNano"] / 1e9, tz=timezone.utc) if raw.get("timeNano") else None,
+                )
+        except Exception as e:  # noqa: BLE001 - a closed stream ends the iteration
+            log.debug("event stream ended: %s", e)
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        except Exception as e:  # noqa: BLE001
+            log.debug("closing the event stream: %s", e)
+
+
+def _translate_cli(text: str, what: str) -> DocklineError:
+    if NO_LEADER_TEXT in text:
+        return QuorumLost("the swarm does not have a leader: too few managers are online",
+                          "start the stopped managers; running replicas keep serving meanwhile")
+    if NOT_MANAGER_TEXT in text or "This node is not a swarm manager" in text:
+        return NotSwarmManager("this engine is not a swarm manager",
+                               "run `docker swarm init --advertise-addr 127.0.0.1`, or point DOCKER_HOST at a manager")
+    if "Cannot connect to the Docker daemon" in text:
+        return EngineUnavailable("cannot reach the Docker engine", "start dockerd or set DOCKER_HOST")
+    return EngineError(f"{what} failed: {text.splitlines()[-1] if text else 'no output'}", text or None)
+
+
+def _spec_key(task_spec: Mapping[str, Any] | None) -> str:
+    """Hash of a task template; a task carries the template it was made from
+    (the service's copy adds the default ``Runtime``, which tasks omit)."""
+    import hashlib
+    import json
+
+    spec = {k: v for k, v in (task_spec or {}).items() if k != "Runtime"}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _refs(task_spec: Mapping[str, Any] | None, kind: str) -> tuple[str, ...]:
+    cs = (task_spec or {}).get("ContainerSpec") or {}
+    key = "ConfigName" if kind == "Configs" else "SecretName"
+    return tuple(str(c.get(key, "")) for c in (cs.get(kind) or []))
+
+
+def _service_info(raw: Mapping[str, Any]) -> ServiceInfo:
+    spec = raw.get("Spec") or {}
+    tmpl = spec.get("TaskTemplate") or {}
+    prev = (raw.get("PreviousSpec") or {}).get("TaskTemplate")
+    cs = tmpl.get("ContainerSpec") or {}
+    mode_raw = spec.get("Mode") or {}
+    mode = "replicated"
+    replicas: int | None = None
+    if "Replicated" in mode_raw:
+        replicas = int((mode_raw["Replicated"] or {}).get("Replicas", 1))
+    elif "Global" in mode_raw:
+        mode = "global"
+    elif "ReplicatedJob" in mode_raw:
+        mode = "replicated-job"
+    elif "GlobalJob" in mode_raw:
+        mode = "global-job"
+    us = raw.get("UpdateStatus") or None
+    update = None
+    if us and us.get("State"):
+        update = UpdateStatus(state=str(us["State"]), message=str(us.get("Message", "")),
+                              started_at=parse_time(us.get("StartedAt")),
+                              completed_at=parse_time(us.get("CompletedAt")))
+    hc = cs.get("Healthcheck")
+    has_hc: bool | None = None
+    if hc and hc.get("Test"):
+        has_hc = hc["Test"] != ["NONE"]
+    rp = tmpl.get("RestartPolicy") or {}
+    ports = tuple(
+        PublishedPort(target=int(p.get("TargetPort", 0)), published=p.get("PublishedPort"),
+                      protocol=str(p.get("Protocol", "tcp")), mode=str(p.get("PublishMode", "ingress")))
+        for p in ((spec.get("EndpointSpec") or {}).get("Ports") or [])
+    )
+    return ServiceInfo(
+        id=str(raw["ID"]),
+        name=str(spec.get("Name", "")),
+        labels=dict(spec.get("Labels") or {}),
+        image=str(cs.get("Image", "")),
+        mode=mode,
+        replicas=replicas,
+        update=update,
+        task_spec_key=_spec_key(tmpl),
+        previous_task_spec_key=_spec_key(prev) if prev else None,
+        has_healthcheck=has_hc,
+        restart_condition=rp.get("Condition"),
+        restart_max_attempts=int(rp["MaxAttempts"]) if rp.get("MaxAttempts") else None,
+        configs=_refs(tmpl, "Configs"),
+        secrets=_refs(tmpl, "Secrets"),
+        previous_configs=_refs(prev, "Configs"),
+        previous_secrets=_refs(prev, "Secrets"),
+        published_ports=ports,
+        created_at=parse_time(raw.get("CreatedAt")),
+        updated_at=parse_time(raw.get("UpdatedAt")),
+    )
+
+
+def _task_info(raw: Mapping[str, Any]) -> TaskInfo:
+    st = raw.get("Status") or {}
+    cst = st.get("ContainerStatus") or {}
+    return TaskInfo(
+        id=str(raw["ID"]),
+        service_id=str(raw.get("ServiceID", "")),
+        slot=raw.get("Slot"),
+        node_id=raw.get("NodeID") or None,
+        desired_state=str(raw.get("DesiredState", "")),
+        state=str(st.get("State", "")),
+        message=str(st.get("Message", "")),
+        error=st.get("Err") or None,
+        timestamp=parse_time(st.get("Timestamp")),
+        container_id=cst.get("ContainerID") or None,
+        exit_code=cst.get("ExitCode"),
+        spec_key=_spec_key(raw.get("Spec")),
+    )
+
+
+def _config_info(raw: Mapping[str, Any]) -> ConfigInfo:
+    spec = raw.get("Spec") or {}
+    return ConfigInfo(id=str(raw["ID"]), name=str(spec.get("Name", "")), labels=dict(spec.get("Labels") or {}),
+                      created_at=parse_time(raw.get("CreatedAt")),
+                      version=int((raw.get("Version") or {}).get("Index", 0)))
+
+
+def _node_info(raw: Mapping[str, Any]) -> NodeInfo:
+    spec = raw.get("Spec") or {}
+    desc = raw.get("Description") or {}
+    status = raw.get("Status") or {}
+    platform = desc.get("Platform") or {}
+    eng = desc.get("Engine") or {}
+    ms = raw.get("ManagerStatus")
+    return NodeInfo(
+        id=str(raw["ID"]),
+        hostname=str(desc.get("Hostname", "")),
+        role=str(spec.get("Role", "")),
+        availability=str(spec.get("Availability", "")),
+        state=str(status.get("State", "")),
+        addr=str(status.get("Addr", "")),
+        engine_version=str(eng.get("EngineVersion", "")),
+        platform_os=str(platform.get("OS", "")),
+        platform_arch=str(platform.get("Architecture", "")),
+        labels=dict(spec.get("Labels") or {}),
+        engine_labels=dict(eng.get("Labels") or {}),
+        manager=None if not ms else ManagerStatus(
+            leader=bool(ms.get("Leader")), reachability=str(ms.get("Reachability", "unknown")),
+            addr=str(ms.get("Addr", ""))),
+        version=int((raw.get("Version") or {}).get("Index", 0)),
+    )

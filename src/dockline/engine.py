@@ -642,6 +642,90 @@ class Engine:
                 counts[str(r["NodeID"])] = counts.get(str(r["NodeID"]), 0) + 1
         return counts
 
+    # ---- router (owner: router) --------------------------------------------------------
+    def service_networks(self, name_or_id: str) -> tuple[str, ...]:
+        """Ids of the networks a service's tasks join (empty when it does not exist)."""
+        try:
+            raw = self.call("the service inspect", self._api.inspect_service, name_or_id)
+        except docker.errors.NotFound:
+            return ()
+        nets = ((raw.get("Spec") or {}).get("TaskTemplate") or {}).get("Networks") or []
+        return tuple(str(n.get("Target", "")) for n in nets)
+
+    def network_id(self, name: str) -> str | None:
+        """A network's id by exact name; ``None`` when absent."""
+        rows = self.call("the network list", self._api.networks, names=[name])
+        return next((str(r["Id"]) for r in rows if r.get("Name") == name), None)
+
+    def create_overlay_network(self, name: str, labels: Mapping[str, str]) -> str:
+        """An attachable overlay network (standalone containers may join it too)."""
+        res = self.call("the network create", self._api.create_network, name, driver="overlay",
+                        attachable=True, labels=dict(labels), check_duplicate=True)
+        return str(res["Id"])
+
+    def remove_network(self, name_or_id: str) -> bool:
+        """Remove a network; ``False`` when absent or still in use."""
+        try:
+            self.call("the network removal", self._api.remove_network, name_or_id)
+            return True
+        except docker.errors.NotFound:
+            return False
+        except EngineError as e:
+            if "in use" in e.message or "active endpoints" in e.message:
+                return False
+            raise
+
+    def set_service_configs(self, name_or_id: str, mounts: Sequence[tuple[str, str]],
+                            expect: Sequence[str]) -> None:
+        """Replace a service's configs with ``mounts`` ((config name, target path), files
+        0444) in one update (the service's own update_config applies). Compare-and-swap:
+        refuses with ``EngineError`` when the service no longer references exactly
+        ``expect`` (another writer changed it), and the version check refuses a concurrent
+        update."""
+        raw = self.call("the service inspect", self._api.inspect_service, name_or_id)
+        spec = raw["Spec"]
+        cs = spec["TaskTemplate"]["ContainerSpec"]
+        current = sorted(str(c.get("ConfigName", "")) for c in (cs.get("Configs") or []))
+        if current != sorted(expect):
+            raise EngineError(f"service {spec.get('Name')} changed under us (configs {current})")
+        new = []
+        for name, target in mounts:
+            cfg = self.call("the config inspect", self._api.inspect_config, name)
+            new.append({"ConfigID": cfg["ID"], "ConfigName": name,
+                        "File": {"Name": target, "UID": "0", "GID": "0", "Mode": 0o444}})
+        cs["Configs"] = new
+        url = self._api._url("/services/{0}/update", raw["ID"])
+        res = self.call("the service update", self._api._post_json, url, data=spec,
+                        params={"version": raw["Version"]["Index"]})
+        self.call("the service update", self._api._raise_for_status, res)
+
+    def run_check(self, image: str, files: Mapping[str, bytes], command: Sequence[str], *,
+                  network: str | None = None, timeout: timedelta = timedelta(seconds=30)) -> tuple[int, str]:
+        """Run ``command`` once in a throw-away container of ``image`` with ``files``
+        (absolute path -> content) copied in first; returns (exit code, output)."""
+        import io
+        import tarfile
+
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for path, data in files.items():
+                info = tarfile.TarInfo(path.lstrip("/"))
+                info.size = len(data)
+                info.mode = 0o444
+                tar.addfile(info, io.BytesIO(data))
+        host_config = self._api.create_host_config(network_mode=network) if network else None
+        c = self.call("the container create", self._api.create_container, image, command=list(command),
+                      host_config=host_config, labels={"dockline.check": "1"})
+        cid = c["Id"]
+        try:
+            self.call("the file copy", self._api.put_archive, cid, "/", buf.getvalue())
+            self.call("the container start", self._api.start, cid)
+            res = self.call("the container wait", self._api.wait, cid, timeout=timeout.total_seconds())
+            out = self.call("the container logs", self._api.logs, cid, stdout=True, stderr=True)
+            return int(res.get("StatusCode", -1)), out.decode(errors="replace")
+        finally:
+            self.remove_container(cid)
+
     # ---- the docker CLI --------------------------------------------------------------
     def cli(
         self,

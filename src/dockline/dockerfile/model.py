@@ -44,6 +44,7 @@ class Flag:
     value: str | None  # text after '=' (None for a bare "--link")
     raw: str  # exactly as written, e.g. "--chown=user:group"
     pos: Position
+    word: str = ""  # as BuildKit's parser keeps it (quotes removed), e.g. "--chown=user:group"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Heredoc:
     expand: bool  # False when the delimiter was quoted (<<"EOF" / <<'EOF')
     chomp: bool  # True for <<-
     pos: Position  # where "<<" is
+    body_start_line: int = 0  # first line of the body
+    end_line: int = 0  # the terminator line
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,15 @@ class Instruction:
     key_values: tuple[tuple[str, str | None], ...] = ()
     sub: Instruction | None = None
     arg_pos: Position = field(default=Position(0, 0))
-    # "=" between key and value in ENV/LABEL pairs (False for the legacy "ENV key value")
+    # True for the legacy whitespace form "ENV key value" / "LABEL key value"
     legacy_key_value: bool = False
+    keyword_raw: str = ""  # the keyword as written ("from", "Run")
+    rest: str = ""  # the argument text after the flags, continuation lines joined
+    # ENV/LABEL/ARG pairs exactly as written (quotes and escapes kept; BuildKit's AST);
+    # key_values holds the same pairs with quotes removed (variables left unexpanded)
+    raw_key_values: tuple[tuple[str, str | None], ...] = ()
+    empty_continuation_lines: tuple[int, ...] = ()  # blank lines inside the continuation
+    known: bool = True  # False for keywords BuildKit does not know (its dispatcher rejects them)
 
     def flag(self, name: str) -> Flag | None:
         """The first flag called ``name`` (lower-case, no dashes), or ``None``."""
@@ -124,6 +134,7 @@ class Stage:
     from_instruction: Instruction
     instructions: tuple[Instruction, ...]  # after FROM, until the next FROM
     parent: int | None  # index of the earlier stage this one builds FROM, if any
+    name_raw: str | None = None  # the AS name as written
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,7 @@ class Dockerfile:
     comments: tuple[Comment, ...]
     global_args: tuple[Instruction, ...]  # ARGs before the first FROM
     stages: tuple[Stage, ...]
+    directive_positions: Mapping[str, Position] = field(default_factory=dict)
 
     def stage_named(self, name: str) -> Stage | None:
         """The stage called ``name`` (case-insensitive), or ``None``."""

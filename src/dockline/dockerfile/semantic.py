@@ -1,0 +1,647 @@
+"""Dockerfile semantics: variable expansion, stages and ARG/ENV scoping.
+
+Public API:
+
+* :func:`expand` ``(word, env, escape="\\\\") -> str`` -- BuildKit's word expansion:
+  quote removal, escapes, ``$var``, ``${var}``, ``${var:-w}``, ``${var-w}``,
+  ``${var:+w}``, ``${var+w}``, ``${var:?msg}``, ``${var?msg}``, ``${var#pat}``,
+  ``${var##pat}``, ``${var%pat}``, ``${var%%pat}``, ``${var/pat/rep}``,
+  ``${var//pat/rep}`` (glob ``*`` and ``?``; ``\\*`` and ``\\?`` literal).  An escaped
+  ``\\$`` and single-quoted text stay literal.  Raises :class:`ExpansionError`.
+* :func:`expand_words` -- the same, split into words after expansion (as BuildKit
+  splits ``COPY``/``ADD``/``EXPOSE`` arguments).
+* :func:`expansion` -- the full :class:`Expansion` result, with the variable names
+  that were found (``matched``) and not found (``unmatched``) for linting.
+* :class:`Lexer` -- the configurable lexer behind these.
+* :func:`global_env` -- the values of the global ARGs (those before the first FROM),
+  as used to expand FROM lines.
+* :func:`stage_scopes` / :func:`stage_env` -- for every instruction of a stage, the
+  variables visible when BuildKit expands that instruction (ARG and ENV so far,
+  inherited from the parent stage when the stage is built FROM an earlier one).
+* :func:`build_stages` -- used by the parser to fill ``Dockerfile.stages``.
+
+Scoping follows the Dockerfile reference: global ARGs are visible only in FROM
+unless re-declared (``ARG NAME``) inside a stage; an ARG is in effect from its
+line on; ENV overrides an ARG of the same name; within one instruction every
+substitution uses the values from before that instruction (``ENV a=x b=$a`` gives
+``b`` the old ``a``).  Build arguments can be passed as ``build_args``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from dockline.dockerfile.model import Dockerfile, Instruction, Stage
+
+__all__ = [
+    "ExpansionError",
+    "Expansion",
+    "Lexer",
+    "expand",
+    "expand_words",
+    "expansion",
+    "Scope",
+    "global_env",
+    "stage_scopes",
+    "stage_env",
+    "build_stages",
+    "PROXY_ARGS",
+    "PLATFORM_ARGS",
+    "EXPANDING_INSTRUCTIONS",
+]
+
+#: ARGs predefined by Docker: usable without declaration (values come from --build-arg).
+PROXY_ARGS = frozenset(
+    {
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+        "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+    }
+)  # fmt: skip
+#: Automatic platform ARGs (global scope; their values depend on the build).
+PLATFORM_ARGS = frozenset(
+    {
+        "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+        "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
+    }
+)  # fmt: skip
+#: Instructions whose arguments BuildKit expands (RUN/CMD/ENTRYPOINT are left to the shell).
+EXPANDING_INSTRUCTIONS = frozenset(
+    {"ADD", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"}
+)
+
+_GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_SPECIAL_PARAMS = frozenset("@*#?-$!0")
+_REGEX_META = frozenset("[]{}.+()|^$")
+
+
+class ExpansionError(ValueError):
+    """A word could not be expanded (bad substitution, unterminated quote, ${x:?})."""
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """The result of expanding one word."""
+
+    result: str
+    words: tuple[str, ...]
+    matched: frozenset[str]  # variables looked up and found
+    unmatched: frozenset[str]  # variables looked up and not found
+    # unmatched variables whose absence changed the result (plain $x / ${x} / #,%,/ forms;
+    # not those guarded by -, +, ?)
+    unset_used: frozenset[str] = field(default=frozenset())
+
+
+class _Words:
+    __slots__ = ("buf", "words", "in_word")
+
+    def __init__(self) -> None:
+        self.buf: list[str] = []
+        self.words: list[str] = []
+        self.in_word = False
+
+    def add_char(self, ch: str) -> None:
+        if ch in _GO_SPACE:
+            if self.in_word and "".join(self.buf):
+                self.words.append("".join(self.buf))
+                self.buf = []
+                self.in_word = False
+        else:
+            self.buf.append(ch)
+            self.in_word = True
+
+    def add_raw(self, s: str) -> None:
+        self.buf.append(s)
+        self.in_word = True
+
+    def get(self) -> list[str]:
+        last = "".join(self.buf)
+        if last:
+            self.words.append(last)
+            self.buf = []
+            self.in_word = False
+        return self.words
+
+
+class _Run:
+    """One expansion in progress (BuildKit's shellWord)."""
+
+    def __init__(self, lexer: Lexer, text: str, env: Mapping[str, str]):
+        self.lx = lexer
+        self.s = text
+        self.i = 0
+        self.n = len(text)
+        self.env = env
+        self.raw_escapes = lexer.raw_escapes
+        self.matched: set[str] = set()
+        self.unmatched: set[str] = set()
+        self.unset_used: set[str] = set()
+
+    # -- helpers
+    def lookup(self, name: str, guarded: bool) -> tuple[str, bool]:
+        value = self.env.get(name)
+        if value is None:
+            self.unmatched.add(name)
+            if not guarded:
+                self.unset_used.add(name)
+            return "", False
+        self.matched.add(name)
+        return value, True
+
+    def stop_on(self, stop: str | None, raw_escapes: bool) -> tuple[str, list[str]]:
+        saved = self.raw_escapes
+        self.raw_escapes = raw_escapes
+        try:
+            return self._stop_on(stop)
+        finally:
+            self.raw_escapes = saved
+
+    def _stop_on(self, stop: str | None) -> tuple[str, list[str]]:
+        s, esc = self.s, self.lx.escape
+        quotes = not self.lx.skip_process_quotes
+        result: list[str] = []
+        words = _Words()
+        while self.i < self.n:
+            ch = s[self.i]
+            if stop is not None and ch == stop:
+                self.i += 1
+                return "".join(result), words.get()
+            if ch == "$":
+                tmp = self.dollar()
+                result.append(tmp)
+                for c in tmp:
+                    words.add_char(c)
+                continue
+            if quotes and ch == "'":
+                tmp = self.single_quote()
+                result.append(tmp)
+                words.add_raw(tmp)
+                continue
+            if quotes and ch == '"':
+                tmp = self.double_quote()
+                result.append(tmp)
+                words.add_raw(tmp)
+                continue
+            self.i += 1
+            if ch == esc:
+                if self.raw_escapes:
+                    words.add_raw(ch)
+                    result.append(ch)
+                if self.i >= self.n:
+                    break
+                ch = s[self.i]
+                self.i += 1
+                words.add_raw(ch)
+            else:
+                words.add_char(ch)
+            result.append(ch)
+        if stop is not None:
+            raise ExpansionError(f"unexpected end of statement while looking for matching {stop}")
+        return "".join(result), words.get()
+
+    def single_quote(self) -> str:
+        raw = self.lx.raw_quotes
+        self.i += 1
+        out = ["'"] if raw else []
+        end = self.s.find("'", self.i)
+        if end < 0:
+            raise ExpansionError("unexpected end of statement while looking for matching single-quote")
+        out.append(self.s[self.i : end])
+        self.i = end + 1
+        if raw:
+            out.append("'")
+        return "".join(out)
+
+    def double_quote(self) -> str:
+        raw = self.lx.raw_quotes
+        esc = self.lx.escape
+        s = self.s
+        self.i += 1
+        out = ['"'] if raw else []
+        while True:
+            if self.i >= self.n:
+                raise ExpansionError("unexpected end of statement while looking for matching double-quote")
+            ch = s[self.i]
+            if ch == '"':
+                self.i += 1
+                if raw:
+                    out.append('"')
+                return "".join(out)
+            if ch == "$":
+                out.append(self.dollar())
+                continue
+            self.i += 1
+            if ch == esc:
+                if self.raw_escapes:
+                    out.append(ch)
+                if self.i >= self.n:
+                    continue
+                if s[self.i] in ('"', "$", esc):
+                    ch = s[self.i]
+                    self.i += 1
+            out.append(ch)
+
+    def name(self) -> str:
+        s, i, n = self.s, self.i, self.n
+        if i >= n:
+            return ""
+        ch = s[i]
+        if ch.isdecimal():
+            j = i
+            while j < n and s[j].isdecimal():
+                j += 1
+            self.i = j
+            return s[i:j]
+        if ch in _SPECIAL_PARAMS:
+            self.i = i + 1
+            return ch
+        j = i
+        while j < n and (s[j].isalpha() or s[j].isdecimal() or s[j] == "_"):
+            j += 1
+        self.i = j
+        return s[i:j]
+
+    def dollar(self) -> str:
+        self.i += 1  # the "$"
+        skip_unset = self.lx.skip_unset
+        if self.i >= self.n or self.s[self.i] != "{":
+            name = self.name()
+            if not name:
+                return "$"
+            value, found = self.lookup(name, False)
+            if not found and skip_unset:
+                return "$" + name
+            return value
+        self.i += 1  # "{"
+        if self.i >= self.n:
+            raise ExpansionError("syntax error: missing '}'")
+        if self.s[self.i] in "{}:":
+            raise ExpansionError("syntax error: bad substitution")
+        name = self.name()
+        if self.i >= self.n:
+            raise ExpansionError("syntax error: missing '}'")
+        ch = self.s[self.i]
+        self.i += 1
+        chs = ch
+        null_is_unset = False
+        if ch == "}":
+            value, found = self.lookup(name, False)
+            if not found and skip_unset:
+                return "${" + name + "}"
+            return value
+        if ch == ":":
+            null_is_unset = True
+            if self.i >= self.n:
+                raise ExpansionError("syntax error: missing '}'")
+            ch = self.s[self.i]
+            self.i += 1
+            chs += ch
+        if null_is_unset or ch in "+-?#%":
+            raw = ch in "#%"
+            if null_is_unset and raw:
+                raise ExpansionError(f"unsupported modifier ({chs}) in substitution")
+            try:
+                word, _ = self.stop_on("}", raw)
+            except ExpansionError:
+                if self.i >= self.n:
+                    raise ExpansionError("syntax error: missing '}'") from None
+                raise
+            value, found = self.lookup(name, ch in "+-?")
+            if skip_unset and not found:
+                return "${" + name + chs + word + "}"
+            if ch == "-":
+                return word if (not found or (null_is_unset and value == "")) else value
+            if ch == "+":
+                return "" if (not found or (null_is_unset and value == "")) else word
+            if ch == "?":
+                if not found:
+                    raise ExpansionError(f"{name}: {word or 'is not allowed to be unset'}")
+                if null_is_unset and value == "":
+                    raise ExpansionError(f"{name}: {word or 'is not allowed to be empty'}")
+                return value
+            if ch in "#%":
+                greedy = False
+                if word[:1] == ch:
+                    greedy = True
+                    word = word[1:]
+                if ch == "%":
+                    return _trim_suffix(word, value, greedy)
+                return _trim_prefix(word, value, greedy)
+            raise ExpansionError(f"unsupported modifier ({chs}) in substitution")
+        if ch == "/":
+            replace_all = self.i < self.n and self.s[self.i] == "/"
+            if replace_all:
+                self.i += 1
+            try:
+                pattern, _ = self.stop_on("/", True)
+            except ExpansionError:
+                if self.i >= self.n:
+                    raise ExpansionError("syntax error: missing '/' in ${}") from None
+                raise
+            try:
+                replacement, _ = self.stop_on("}", True)
+            except ExpansionError:
+                if self.i >= self.n:
+                    raise ExpansionError("syntax error: missing '}'") from None
+                raise
+            value, found = self.lookup(name, False)
+            if skip_unset and not found:
+                return "${" + name + "/" + pattern + "/" + replacement + "}"
+            rx = _glob_regex(pattern, greedy=True, anchored=False)
+            if replace_all:
+                return rx.sub(lambda _m: replacement, value)
+            m = rx.search(value)
+            if m is None:
+                return value
+            return value[: m.start()] + replacement + value[m.end() :]
+        raise ExpansionError(f"unsupported modifier ({chs}) in substitution")
+
+
+def _glob_regex(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[str]:
+    """BuildKit's convertShellPatternToRegex (no bracket expressions)."""
+    out = ["^"] if anchored else []
+    star = ".*" if greedy else ".*?"
+    i, n = 0, len(pattern)
+    while i < n:
+        tok = pattern[i]
+        i += 1
+        if tok == "*":
+            out.append(star)
+            continue
+        if tok == "?":
+            out.append(".")
+            continue
+        if tok == "\\":
+            if i < n and pattern[i] in "}/":
+                continue
+            if i >= n or pattern[i] not in "*?\\":
+                bad = pattern[i] if i < n else ""
+                raise ExpansionError(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{bad}'")
+            out.append("\\" + pattern[i])
+            i += 1
+            continue
+        if tok in _REGEX_META:
+            out.append("\\")
+        out.append(tok)
+    try:
+        return re.compile("".join(out))
+    except re.error as exc:  # pragma: no cover - every meta character is escaped
+        raise ExpansionError(f"invalid pattern ({pattern}) in substitution: {exc}") from None
+
+
+def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
+    m = _glob_regex(pattern, greedy, anchored=True).match(value)
+    return value[m.end() :] if m else value
+
+
+def _reverse_pattern(pattern: str) -> str:
+    """Reverse a glob keeping escape pairs in order (a\\*c -> c\\*a)."""
+    units: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern[i] == "\\" and i != n - 1:
+            units.append(pattern[i : i + 2])
+            i += 2
+        else:
+            units.append(pattern[i])
+            i += 1
+    return "".join(reversed(units))
+
+
+def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
+    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
+
+
+class Lexer:
+    """BuildKit's shell-word lexer (``frontend/dockerfile/shell``), configurable.
+
+    ``raw_quotes`` keeps quote characters in the result, ``raw_escapes`` keeps the
+    escape characters, ``skip_unset`` leaves references to unset variables as
+    written, ``skip_process_quotes`` treats quotes as ordinary characters.
+    """
+
+    __slots__ = ("escape", "raw_quotes", "raw_escapes", "skip_unset", "skip_process_quotes")
+
+    def __init__(
+        self,
+        escape: str = "\\",
+        *,
+        raw_quotes: bool = False,
+        raw_escapes: bool = False,
+        skip_unset: bool = False,
+        skip_process_quotes: bool = False,
+    ):
+        self.escape = escape
+        self.raw_quotes = raw_quotes
+        self.raw_escapes = raw_escapes
+        self.skip_unset = skip_unset
+        self.skip_process_quotes = skip_process_quotes
+
+    def process(self, text: str, env: Mapping[str, str]) -> Expansion:
+        """Expand ``text``; raise ExpansionError on a malformed word."""
+        run = _Run(self, text, env)
+        result, words = run.stop_on(None, self.raw_escapes)
+        return Expansion(
+            result=result,
+            words=tuple(words),
+            matched=frozenset(run.matched),
+            unmatched=frozenset(run.unmatched),
+            unset_used=frozenset(run.unset_used),
+        )
+
+    def word(self, text: str, env: Mapping[str, str]) -> str:
+        """The expanded word (spaces kept)."""
+        return self.process(text, env).result
+
+    def words(self, text: str, env: Mapping[str, str]) -> list[str]:
+        """The expanded text split into words (quoted spaces kept)."""
+        return list(self.process(text, env).words)
+
+
+def expansion(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
+    """Expand ``word`` as BuildKit does, with the names found and not found."""
+    return Lexer(escape).process(word, env)
+
+
+def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """Expand ``word`` with ``env`` as BuildKit does (quotes removed, escapes applied)."""
+    return Lexer(escape).process(word, env).result
+
+
+def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
+    """Expand ``word`` and split the result into words (quoted text is not split)."""
+    return list(Lexer(escape).process(word, env).words)
+
+
+# ---------------------------------------------------------------------------------
+# stages and scopes
+
+
+def _from_parts(ins: Instruction) -> tuple[str, str | None, str | None]:
+    """(base, stage name as written, platform) of a FROM instruction."""
+    args = ins.args
+    base = args[0] if args else ""
+    name = None
+    if len(args) >= 3 and args[1].lower() == "as":
+        name = args[2]
+    plat = ins.flag("platform")
+    return base, name, (plat.value if plat is not None else None)
+
+
+def _global_values(
+    global_args: Sequence[Instruction], escape: str, build_args: Mapping[str, str] | None
+) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for ins in global_args:
+        before = dict(env)
+        for (key, raw), (_k, _unq) in zip(ins.raw_key_values, ins.key_values):
+            if build_args is not None and key in build_args:
+                env[key] = build_args[key]
+            elif raw is not None:
+                try:
+                    env[key] = expand(raw, before, escape)
+                except ExpansionError:
+                    env[key] = _unq or ""
+    return env
+
+
+def build_stages(
+    instructions: Sequence[Instruction], escape: str = "\\"
+) -> tuple[tuple[Instruction, ...], tuple[Stage, ...]]:
+    """Split instructions into global ARGs and stages (used by the parser)."""
+    global_args: list[Instruction] = []
+    heads: list[tuple[Instruction, list[Instruction]]] = []
+    for ins in instructions:
+        if ins.keyword == "FROM":
+            heads.append((ins, []))
+        elif heads:
+            heads[-1][1].append(ins)
+        elif ins.keyword == "ARG":
+            global_args.append(ins)
+    genv = _global_values(global_args, escape, None) if global_args else {}
+    stages: list[Stage] = []
+    names: dict[str, int] = {}
+    for index, (fins, body) in enumerate(heads):
+        base, name_raw, platform = _from_parts(fins)
+        try:
+            exp = Lexer(escape).process(base, genv)
+            base_expanded: str | None = None if exp.unset_used else exp.result
+        except ExpansionError:
+            base_expanded = None
+        key = (base_expanded if base_expanded is not None else base).lower()
+        parent = names.get(key)
+        name = name_raw.lower() if name_raw is not None else None
+        stages.append(
+            Stage(
+                index=index,
+                name=name,
+                base=base,
+                base_expanded=base_expanded,
+                platform=platform,
+                from_instruction=fins,
+                instructions=tuple(body),
+                parent=parent,
+                name_raw=name_raw,
+            )
+        )
+        if name is not None and name not in names:
+            names[name] = index
+    return tuple(global_args), tuple(stages)
+
+
+def global_env(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Values of the global ARGs (defaults, or ``build_args``), as FROM lines see them.
+
+    ARGs without a default (and not in ``build_args``) are absent.  Automatic
+    platform ARGs are absent unless passed in ``build_args``.
+    """
+    env = _global_values(df.global_args, df.escape, build_args)
+    if build_args:
+        for key in PLATFORM_ARGS:
+            if key in build_args:
+                env.setdefault(key, build_args[key])
+    return env
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What is visible when BuildKit expands one instruction of a stage."""
+
+    env: Mapping[str, str]  # variables with a value (ENV and ARG)
+    declared: frozenset[str]  # names declared so far by ARG or ENV (ARGs without value too)
+    env_names: frozenset[str]  # the names set by ENV (these win over ARG)
+
+
+def _walk_stage(
+    df: Dockerfile,
+    index: int,
+    build_args: Mapping[str, str] | None,
+    genv: Mapping[str, str],
+    memo: dict[int, tuple[list[Scope], Scope]],
+) -> tuple[list[Scope], Scope]:
+    if index in memo:
+        return memo[index]
+    stage = df.stages[index]
+    env: dict[str, str] = {}
+    declared: set[str] = set()
+    env_names: set[str] = set()
+    if stage.parent is not None and stage.parent < index:
+        _scopes, final = _walk_stage(df, stage.parent, build_args, genv, memo)
+        env.update(final.env)
+        declared |= final.declared
+        env_names |= final.env_names
+    esc = df.escape
+    scopes: list[Scope] = []
+    for ins in stage.instructions:
+        before = dict(env)
+        scopes.append(Scope(env=before, declared=frozenset(declared), env_names=frozenset(env_names)))
+        if ins.keyword == "ARG":
+            for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
+                declared.add(key)
+                if key in env_names:
+                    continue  # ENV overrides ARG
+                if build_args is not None and key in build_args:
+                    env[key] = build_args[key]
+                elif raw is not None:
+                    try:
+                        env[key] = expand(raw, before, esc)
+                    except ExpansionError:
+                        env[key] = unq or ""
+                elif key in genv:
+                    env[key] = genv[key]
+        elif ins.keyword == "ENV":
+            for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
+                try:
+                    value = expand(raw or "", before, esc)
+                except ExpansionError:
+                    value = unq or ""
+                env[key] = value
+                declared.add(key)
+                env_names.add(key)
+    final = Scope(env=dict(env), declared=frozenset(declared), env_names=frozenset(env_names))
+    memo[index] = (scopes, final)
+    return scopes, final
+
+
+def stage_scopes(df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None) -> list[Scope]:
+    """One :class:`Scope` per instruction of ``df.stages[stage_index].instructions``.
+
+    Each scope is what BuildKit uses to expand that instruction: the state before
+    it runs.  A stage built FROM an earlier stage starts with that stage's final
+    scope.  ``build_args`` (like ``--build-arg``) override ARG defaults.
+    """
+    genv = global_env(df, build_args)
+    scopes, _final = _walk_stage(df, stage_index, build_args, genv, {})
+    return scopes
+
+
+def stage_env(df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None) -> list[Mapping[str, str]]:
+    """The variables (name -> value) visible at each instruction of a stage."""
+    return [s.env for s in stage_scopes(df, stage_index, build_args)]
+
+
+def final_scope(df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None) -> Scope:
+    """The scope after the last instruction of a stage (what a child stage inherits)."""
+    genv = global_env(df, build_args)
+    return _walk_stage(df, stage_index, build_args, genv, {})[1]

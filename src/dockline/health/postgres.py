@@ -1,0 +1,306 @@
+"""PostgreSQL probe: connect over TCP, authenticate, run ``SELECT 1``, expect ``1``.
+
+A minimal client of the PostgreSQL frontend/backend protocol 3.0 (startup, trust /
+cleartext / md5 / SCRAM-SHA-256 authentication, one simple query, terminate), written
+here instead of depending on a driver: the probe runs every few seconds and must stay
+cheap to import (no libpq, no C extension), and it needs nothing else a driver offers.
+TLS is not negotiated: the probe talks to 127.0.0.1 inside the container, or to a peer on a
+private overlay network. See docs/image.md ("Why no driver").
+
+Settings come from the official image's variables (``POSTGRES_USER``, ``POSTGRES_DB``,
+``POSTGRES_PASSWORD`` and their ``*_FILE`` variants): :func:`settings_from_env`.
+The password never appears in an outcome message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from dockline.health.outcome import Healthy, ProbeOutcome, ProbeTimeout, Unhealthy
+
+DEFAULT_TIMEOUT = timedelta(seconds=3)
+PROTOCOL_3_0 = 196608
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where and as whom to connect. ``password`` is excluded from repr."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    database: str = "postgres"
+    password: str = field(default="", repr=False)
+
+    def describe(self) -> str:
+        return f"postgres at {self.host}:{self.port} (db {self.database}, user {self.user})"
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing, unreadable or given twice."""
+
+
+def _file_var(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    path = env.get(f"{name}_FILE", "")
+    if value and path:
+        raise SettingsError(f"both {name} and {name}_FILE are set; set only one")
+    if path:
+        try:
+            return Path(path).read_text().rstrip("\n")
+        except OSError:
+            raise SettingsError(f"{name}_FILE: cannot read {path}") from None
+    return value
+
+
+def settings_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    user: str | None = None,
+    database: str | None = None,
+) -> PostgresTarget:
+    """The official image's conventions: user defaults to ``postgres``, db to the user."""
+    e = os.environ if env is None else env
+    u = user or _file_var(e, "POSTGRES_USER") or "postgres"
+    d = database or _file_var(e, "POSTGRES_DB") or u
+    pw = _file_var(e, "POSTGRES_PASSWORD")
+    p = port if port is not None else int(e.get("PGPORT", "5432") or "5432")
+    return PostgresTarget(host=host or "127.0.0.1", port=p, user=u, database=d, password=pw)
+
+
+# --------------------------------------------------------------------------- SCRAM
+def scram_client_first(nonce: str) -> str:
+    """client-first-message-bare (PostgreSQL ignores the SCRAM user name: it uses the
+    startup packet's, so ``n=`` is empty)."""
+    return f"n=,r={nonce}"
+
+
+def _attrs(message: str) -> dict[str, str]:
+    out = {}
+    for part in message.split(","):
+        k, sep, v = part.partition("=")
+        if sep:
+            out[k] = v
+    return out
+
+
+@dataclass(frozen=True)
+class ScramExchange:
+    """The client's computed final message and the server signature it must see."""
+
+    client_final: str
+    server_signature: bytes
+
+
+def scram_client_final(password: str, client_first_bare: str, server_first: str,
+                       client_nonce: str) -> ScramExchange:
+    """RFC 5802 / 7677 client proof for SCRAM-SHA-256 (no channel binding: ``c=biws``)."""
+    a = _attrs(server_first)
+    nonce, salt_b64, iters = a.get("r", ""), a.get("s", ""), a.get("i", "")
+    if not nonce.startswith(client_nonce) or not salt_b64 or not iters.isdigit():
+        raise ValueError("malformed SCRAM server-first message")
+    salt = base64.b64decode(salt_b64)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, int(iters))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    without_proof = f"c=biws,r={nonce}"
+    auth_message = f"{client_first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    proof = bytes(x ^ y for x, y in zip(client_key, signature, strict=True))
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    return ScramExchange(
+        client_final=f"{without_proof},p={base64.b64encode(proof).decode()}",
+        server_signature=hmac.new(server_key, auth_message, hashlib.sha256).digest(),
+    )
+
+
+def md5_password(password: str, user: str, salt: bytes) -> str:
+    """``md5`` + md5(md5(password + user) + salt), as the server expects."""
+    inner = hashlib.md5((password + user).encode()).hexdigest()
+    return "md5" + hashlib.md5(inner.encode() + salt).hexdigest()
+
+
+# --------------------------------------------------------------------------- wire
+class ServerError(Exception):
+    """An ErrorResponse from the server ("FATAL: password authentication failed ...")."""
+
+
+class ProtocolError(Exception):
+    """The server said something this client does not understand."""
+
+
+def _msg(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("!I", len(body) + 4) + body
+
+
+def _error_text(body: bytes) -> str:
+    fields: dict[str, str] = {}
+    for item in body.split(b"\0"):
+        if item:
+            fields[chr(item[0])] = item[1:].decode(errors="replace")
+    severity = fields.get("V") or fields.get("S") or "ERROR"
+    return f"{severity}: {fields.get('M', 'unknown error')}"
+
+
+class _Conn:
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock = sock
+        self.deadline = deadline
+        self.buf = b""
+
+    def _remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
+    def send(self, data: bytes) -> None:
+        self.sock.settimeout(self._remaining())
+        self.sock.sendall(data)
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self.sock.settimeout(self._remaining())
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ProtocolError("the server closed the connection")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def receive(self) -> tuple[bytes, bytes]:
+        head = self._read(5)
+        kind = head[:1]
+        (length,) = struct.unpack("!I", head[1:])
+        if length < 4 or length > 1 << 24:
+            raise ProtocolError("not a PostgreSQL server (bad message length)")
+        body = self._read(length - 4)
+        if kind == b"E":
+            raise ServerError(_error_text(body))
+        return kind, body
+
+
+def _authenticate(conn: _Conn, target: PostgresTarget) -> None:
+    client_nonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = scram_client_first(client_nonce)
+    exchange: ScramExchange | None = None
+    while True:
+        kind, body = conn.receive()
+        if kind == b"N":  # notice
+            continue
+        if kind != b"R":
+            raise ProtocolError(f"unexpected message {kind!r} during authentication")
+        (code,) = struct.unpack("!I", body[:4])
+        if code == 0:  # AuthenticationOk
+            return
+        if code == 3:  # cleartext
+            conn.send(_msg(b"p", target.password.encode() + b"\0"))
+        elif code == 5:  # md5
+            conn.send(_msg(b"p", md5_password(target.password, target.user, body[4:8]).encode() + b"\0"))
+        elif code == 10:  # SASL: mechanism list
+            mechs = [m.decode() for m in body[4:].split(b"\0") if m]
+            if "SCRAM-SHA-256" not in mechs:
+                raise ProtocolError(f"the server offers only {', '.join(mechs)} (not SCRAM-SHA-256)")
+            data = ("n,," + first_bare).encode()
+            conn.send(_msg(b"p", b"SCRAM-SHA-256\0" + struct.pack("!I", len(data)) + data))
+        elif code == 11:  # SASL continue: server-first
+            try:
+                exchange = scram_client_final(target.password, first_bare, body[4:].decode(), client_nonce)
+            except ValueError as e:
+                raise ProtocolError(str(e)) from None
+            conn.send(_msg(b"p", exchange.client_final.encode()))
+        elif code == 12:  # SASL final: server signature
+            got = _attrs(body[4:].decode()).get("v", "")
+            if exchange is None or not hmac.compare_digest(
+                base64.b64decode(got or "="), exchange.server_signature
+            ):
+                raise ProtocolError("the server's SCRAM signature is wrong (not the real server?)")
+        else:
+            raise ProtocolError(f"unsupported authentication method (code {code})")
+
+
+def _select_one(conn: _Conn) -> list[str | None]:
+    values: list[str | None] = []
+    while True:  # ParameterStatus, BackendKeyData, notices until ReadyForQuery
+        kind, _ = conn.receive()
+        if kind == b"Z":
+            break
+    conn.send(_msg(b"Q", b"SELECT 1\0"))
+    while True:
+        kind, body = conn.receive()
+        if kind == b"D":
+            (ncols,) = struct.unpack("!H", body[:2])
+            pos = 2
+            for _ in range(ncols):
+                (n,) = struct.unpack("!i", body[pos:pos + 4])
+                pos += 4
+                if n < 0:
+                    values.append(None)
+                else:
+                    values.append(body[pos:pos + n].decode(errors="replace"))
+                    pos += n
+        elif kind == b"Z":
+            return values
+
+
+def probe_postgres(target: PostgresTarget, *, timeout: timedelta = DEFAULT_TIMEOUT) -> ProbeOutcome:
+    """Healthy when the server authenticates ``target.user`` and ``SELECT 1`` answers 1."""
+    start = time.monotonic()
+    seconds = max(timeout.total_seconds(), 0.001)
+    where = target.describe()
+
+    def elapsed() -> timedelta:
+        return timedelta(seconds=time.monotonic() - start)
+
+    def clean(text: str) -> str:
+        if len(target.password) >= 4 and target.password in text:
+            return "the error message contained the password and is withheld"
+        return text
+
+    sock: socket.socket | None = None
+    try:
+        sock = socket.create_connection((target.host, target.port), timeout=seconds)
+        conn = _Conn(sock, start + seconds)
+        params = {"user": target.user, "database": target.database,
+                  "application_name": "dockline-healthcheck"}
+        body = struct.pack("!I", PROTOCOL_3_0)
+        for k, v in params.items():
+            body += k.encode() + b"\0" + v.encode() + b"\0"
+        conn.send(struct.pack("!I", len(body) + 5) + body + b"\0")
+        _authenticate(conn, target)
+        values = _select_one(conn)
+        try:
+            conn.send(_msg(b"X", b""))
+        except OSError:
+            pass
+    except (TimeoutError, socket.timeout):
+        return ProbeTimeout(f"{where}: no answer within {seconds:g}s", elapsed())
+    except ConnectionRefusedError:
+        return Unhealthy(f"{where}: connection refused", elapsed())
+    except socket.gaierror:
+        return Unhealthy(f"{where}: could not resolve host", elapsed())
+    except ServerError as e:
+        return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
+    except ProtocolError as e:
+        return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
+    except OSError as e:
+        return Unhealthy(f"{where}: {e.strerror or e}", elapsed())
+    finally:
+        if sock is not None:
+            sock.close()
+    took = elapsed()
+    if values == ["1"]:
+        return Healthy(f"{where} answered SELECT 1 in {took.total_seconds() * 1000:.0f} ms", took)
+    return Unhealthy(f"{where}: SELECT 1 answered {values!r}", took)

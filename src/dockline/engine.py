@@ -135,6 +135,22 @@ class ContainerInfo:
     pid: int | None
 
 
+@dataclass(frozen=True)
+class ImageHealthcheck:
+    """An image's HEALTHCHECK (owner: image runtime). ``test`` is Docker's list form:
+    ``("CMD", ...)``, ``("CMD-SHELL", "...")`` or ``("NONE",)``."""
+
+    test: tuple[str, ...]
+    interval: timedelta | None
+    timeout: timedelta | None
+    start_period: timedelta | None
+    retries: int | None
+
+    @property
+    def disabled(self) -> bool:
+        return not self.test or self.test[0] == "NONE"
+
+
 # --------------------------------------------------------------------------- helpers
 def _translate(e: BaseException, what: str) -> DocklineError:
     if isinstance(e, DocklineError):
@@ -384,6 +400,24 @@ class Engine:
         except docker.errors.NotFound:
             return None
         return str(raw["Id"])
+
+    def image_healthcheck(self, ref: str) -> ImageHealthcheck | None:
+        """The image's HEALTHCHECK, ``None`` when it has none; raises ``EngineError`` when
+        the image is absent (owner: image runtime)."""
+        try:
+            raw = self.call("the image inspect", self._api.inspect_image, ref)
+        except docker.errors.NotFound:
+            raise EngineError(f"no such image: {ref}") from None
+        hc = (raw.get("Config") or {}).get("Healthcheck") or None
+        if not hc or not hc.get("Test"):
+            return None
+        return ImageHealthcheck(
+            test=tuple(str(t) for t in hc.get("Test") or ()),
+            interval=from_nanos(hc.get("Interval") or None),
+            timeout=from_nanos(hc.get("Timeout") or None),
+            start_period=from_nanos(hc.get("StartPeriod") or None),
+            retries=hc.get("Retries") or None,
+        )
 
     def build(
         self,

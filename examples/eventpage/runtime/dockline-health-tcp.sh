@@ -1,0 +1,90 @@
+#!/bin/sh
+# dockline-health-tcp.sh - TCP connect healthcheck (POSIX sh).
+#
+# Usage:  dockline-health-tcp.sh [HOST:PORT]      ([IPv6]:PORT for IPv6 literals)
+# Prints exactly one "[HEALTHCHECK] ..." line on stdout; exits 0 (a TCP connection was
+# accepted) or 1. Runs under dash, busybox sh and bash.
+#
+# Environment:
+#   HEALTHCHECK_TCP      target when no argument is given (default 127.0.0.1:${PORT})
+#   HEALTHCHECK_TIMEOUT  seconds (default 3)
+#   DOCKLINE_TCP_CLIENT  bash | curl (default: bash's /dev/tcp if bash exists, else curl)
+set -u
+set -f
+
+say() { printf '[HEALTHCHECK] %s\n' "$*"; }
+unhealthy() { say "unhealthy: $*"; exit 1; }
+
+[ "$#" -le 1 ] || unhealthy "usage: dockline-health-tcp.sh [HOST:PORT]"
+target=${1:-${HEALTHCHECK_TCP:-}}
+if [ -z "$target" ]; then
+    [ -n "${PORT:-}" ] || unhealthy "no target: pass HOST:PORT, or set HEALTHCHECK_TCP or PORT"
+    target=127.0.0.1:$PORT
+fi
+timeout=${HEALTHCHECK_TIMEOUT:-3}
+case $timeout in
+    ''|*[!0-9]*|0) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds" ;;
+esac
+
+case $target in
+    \[*\]:*) host=${target%]:*}; host=${host#\[}; port=${target##*]:} ;;
+    *:*) host=${target%:*}; port=${target##*:} ;;
+    *) unhealthy "not HOST:PORT: $target" ;;
+esac
+case $port in
+    ''|*[!0-9]*) unhealthy "not a port number in $target" ;;
+esac
+if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+    unhealthy "port out of range in $target"
+fi
+case $host in
+    ''|*[!A-Za-z0-9.:_-]*) unhealthy "not a host name or address in $target" ;;
+esac
+
+client=${DOCKLINE_TCP_CLIENT:-}
+if [ -z "$client" ]; then
+    if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
+        client=bash
+    elif command -v curl >/dev/null 2>&1; then
+        client=curl
+    else
+        unhealthy "no TCP client in this image (needs bash with timeout(1), or curl)"
+    fi
+fi
+
+case $client in
+    bash)
+        # Host and port are passed as arguments, never pasted into the script text.
+        # shellcheck disable=SC2016
+        err=$(timeout "$timeout" bash -c 'exec 3<>"/dev/tcp/$1/$2"' probe "$host" "$port" 2>&1)
+        rc=$?
+        if [ "$rc" -eq 0 ]; then
+            say "healthy: $host:$port accepts connections"
+            exit 0
+        fi
+        if [ "$rc" -eq 124 ]; then
+            unhealthy "$host:$port: no answer within ${timeout}s"
+        fi
+        err=$(printf '%s\n' "$err" | awk 'NF { print; exit }')
+        unhealthy "$host:$port: ${err##*: }"
+        ;;
+    curl)
+        # telnet:// connects and then reads stdin (empty): time_connect > 0 means the
+        # connection was accepted, whatever curl's exit code says afterwards.
+        case $host in *:*) uhost="[$host]" ;; *) uhost=$host ;; esac
+        connect=$(curl -s -o /dev/null -w '%{time_connect}' --connect-timeout "$timeout" \
+            --max-time "$timeout" "telnet://$uhost:$port" </dev/null 2>/dev/null)
+        rc=$?
+        if awk -v t="${connect:-0}" 'BEGIN { exit !(t + 0 > 0) }'; then
+            say "healthy: $host:$port accepts connections"
+            exit 0
+        fi
+        case $rc in
+            6) unhealthy "$host:$port: could not resolve host" ;;
+            7) unhealthy "$host:$port: connection refused" ;;
+            28) unhealthy "$host:$port: no answer within ${timeout}s" ;;
+            *) unhealthy "$host:$port: connection failed (curl exit $rc)" ;;
+        esac
+        ;;
+    *) unhealthy "DOCKLINE_TCP_CLIENT must be bash or curl, not $client" ;;
+esac

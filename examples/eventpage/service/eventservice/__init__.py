@@ -1,0 +1,1 @@
+"""The eventpage nearby-seismicity web service (dockline example)."""

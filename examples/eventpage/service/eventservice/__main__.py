@@ -1,0 +1,5 @@
+"""``python -m eventservice``."""
+
+from eventservice.app import main
+
+raise SystemExit(main())

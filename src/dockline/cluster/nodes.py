@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dockline.cluster import quorum
+from dockline.cluster.quorum import RiskRow
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class ClusterReport:
     quorum: QuorumState
     warnings: tuple[ClusterWarning, ...]
     running_tasks: Mapping[str, int]  # node id -> running tasks
-    risk: quorum.RiskRow | None  # for the given P, with N and default K
+    risk: RiskRow | None  # for the given P, with N and default K
 
 
 def quorum_state(nodes: Sequence[NodeInfo]) -> QuorumState:

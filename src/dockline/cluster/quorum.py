@@ -179,7 +179,7 @@ def rank_misleads(ps: Sequence[float], upto: int = 9) -> list[RankMisleads]:
     for p in ps:
         for n in range(1, upto - 1, 2):
             a, b = risk_row(n, p), risk_row(n + 2, p)
-            if b.slide >= a.slide and b.exact < a.exact:
+            if b.slide >= a.slide * (1 - 1e-9) and b.exact < a.exact:
                 out.append(RankMisleads(n, p, (a.slide, b.slide), (a.exact, b.exact)))
     return out
 

@@ -1,0 +1,193 @@
+"""Placement constraints: parsing, matching, and the refusal before deploy."""
+
+from __future__ import annotations
+
+import pytest
+from clusterfakes import lab_nodes, node
+
+from dockline.cluster.placement import (
+    check_placement,
+    matching_nodes,
+    parse_constraint,
+    parse_constraints,
+    unplaceable,
+)
+from dockline.errors import EXIT_BAD_INPUT, BadInputError, PlacementError
+
+
+def names(cons: list[str]) -> list[str]:
+    return [n.hostname for n in matching_nodes(parse_constraints(cons), lab_nodes())]
+
+
+# --------------------------------------------------------------------------- parsing
+@pytest.mark.parametrize(
+    ("text", "key", "op", "value"),
+    [
+        ("node.labels.zone==east", "node.labels.zone", "==", "east"),
+        ("node.labels.zone == east", "node.labels.zone", "==", "east"),
+        ("  node.role != manager ", "node.role", "!=", "manager"),
+        ("NODE.LABELS.Zone==East", "NODE.LABELS.Zone", "==", "East"),
+        ("node.ip == 10.1.0.0/24", "node.ip", "==", "10.1.0.0/24"),
+        ("engine.labels.os==linux-x86_64", "engine.labels.os", "==", "linux-x86_64"),
+        ("node.hostname!=host.example.com", "node.hostname", "!=", "host.example.com"),
+        ("node.labels.a==two words", "node.labels.a", "==", "two words"),
+    ],
+)
+def test_parse_valid(text: str, key: str, op: str, value: str) -> None:
+    c = parse_constraint(text)
+    assert (c.key, c.operator, c.value, c.text) == (key, op, value, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("node.labels.zone=east", "no operator"),
+        ("node.labels.zone", "no operator"),
+        ("", "no operator"),
+        ("== east", "key '' is invalid"),
+        ("node labels==east", "key 'node labels' is invalid"),
+        ("1node.labels.x==a", "is invalid"),
+        ("node.labels.zone==", "value '' is invalid"),
+        ("node.labels.zone=='east'", "value \"'east'\" is invalid"),
+        ("node.labels.zone==east!=west", "is invalid"),
+        ("node.labels.zone==a;rm", "is invalid"),
+        ("node.labels.==east", "label name is missing"),
+        ("engine.labels.==east", "label name is missing"),
+        ("node.zone==east", "unknown key 'node.zone'"),
+        ("nodes.labels.zone==east", "unknown key"),
+        ("node.role==managers", "manager or worker"),
+        ("node.ip==10.1.0.999", "address or a CIDR"),
+    ],
+)
+def test_parse_invalid(text: str, message: str) -> None:
+    with pytest.raises(BadInputError, match=message.replace("(", r"\(")) as e:
+        parse_constraint(text)
+    assert e.value.exit_code == EXIT_BAD_INPUT
+
+
+def test_unknown_key_hint() -> None:
+    with pytest.raises(BadInputError) as e:
+        parse_constraint("node.zone==east")
+    assert e.value.hint and "did you mean node.labels.zone" in e.value.hint
+
+
+def test_parse_non_string_and_bare_string_list() -> None:
+    with pytest.raises(BadInputError):
+        parse_constraint(3)  # type: ignore[arg-type]
+    with pytest.raises(BadInputError, match="list of strings"):
+        parse_constraints("node.role==worker")
+
+
+def test_not_equal_is_not_parsed_as_equal() -> None:
+    c = parse_constraint("node.labels.zone!=east")
+    assert c.operator == "!=" and c.value == "east"
+
+
+# --------------------------------------------------------------------------- matching
+@pytest.mark.parametrize(
+    ("cons", "expected"),
+    [
+        ([], ["m1", "m2", "m3", "w1", "w2"]),
+        (["node.labels.zone==east"], ["m2", "w1"]),
+        (["node.labels.zone == EAST"], ["m2", "w1"]),  # values compare case-insensitively
+        (["node.labels.Zone==east"], []),  # label names are case-sensitive
+        (["NODE.LABELS.zone==east"], ["m2", "w1"]),  # the prefix is not
+        (["node.labels.zone!=east"], ["m1", "m3", "w2"]),  # missing label compares as ""
+        (["node.labels.zone==east", "node.role==worker"], ["w1"]),
+        (["node.role==manager"], ["m1", "m2", "m3"]),
+        (["node.role==WORKER"], ["w1", "w2"]),
+        (["node.role!=manager"], ["w1", "w2"]),
+        (["node.hostname==w2"], ["w2"]),
+        (["node.hostname!=w2"], ["m1", "m2", "m3", "w1"]),
+        ([f"node.id=={lab_nodes()[3].id}"], ["w1"]),
+        ([f"node.id!={lab_nodes()[3].id.upper()}"], ["m1", "m2", "m3", "w2"]),
+        (["node.platform.arch==aarch64"], ["w2"]),
+        (["node.platform.os==linux"], ["m1", "m2", "m3", "w1", "w2"]),
+        (["node.platform.os!=linux"], []),
+        (["engine.labels.gpu==yes"], ["w1"]),
+        (["engine.labels.gpu!=yes"], ["m1", "m2", "m3", "w2"]),
+        (["node.ip==10.1.0.21"], ["w1"]),
+        (["node.ip==10.1.0.16/28"], ["w1", "w2"]),
+        (["node.ip!=10.1.0.16/28"], ["m1", "m2", "m3"]),
+        (["node.ip==fd00::/8"], []),  # other address family never matches
+        (["node.labels.disk==ssd", "node.labels.zone==east"], ["w1"]),
+        (["node.labels.disk==ssd", "node.labels.zone==west"], []),
+    ],
+)
+def test_matching(cons: list[str], expected: list[str]) -> None:
+    assert names(cons) == expected
+
+
+def test_node_without_address_never_matches_ip() -> None:
+    n = node("x", addr="")
+    c = parse_constraint("node.ip==10.0.0.0/8")
+    assert not c.matches(n)
+    assert parse_constraint("node.ip!=10.0.0.0/8").matches(n)
+
+
+def test_constraint_properties() -> None:
+    c = parse_constraint("node.labels.Zone == east")
+    assert c.kind == "node.labels" and c.label == "Zone" and str(c) == "node.labels.Zone == east"
+    assert parse_constraint("node.role==worker").label is None
+
+
+# --------------------------------------------------------------------------- check_placement
+def test_check_placement_accepts_placeable_services() -> None:
+    check_placement(
+        {"web": ["node.labels.zone == east"], "edge": ["node.role == worker"], "free": []},
+        lab_nodes(),
+    )
+
+
+def test_check_placement_refuses_with_constraint_and_labels() -> None:
+    with pytest.raises(PlacementError) as e:
+        check_placement({"web": ["node.labels.zone == mars"], "ok": []}, lab_nodes())
+    err = e.value
+    assert err.exit_code == EXIT_BAD_INPUT
+    assert "1 service(s) cannot be placed (web)" in err.message
+    assert "`node.labels.zone == mars`" in err.message
+    assert "w1 (worker; disk=ssd, zone=east)" in err.message
+    assert "m1 (manager; no labels)" in err.message
+    assert err.hint and "nothing was deployed" in err.hint
+
+
+def test_check_placement_lists_every_bad_service() -> None:
+    with pytest.raises(PlacementError) as e:
+        check_placement(
+            {"b": ["node.role==worker", "node.labels.zone==north"], "a": ["node.hostname==nope"]},
+            lab_nodes(),
+        )
+    assert "2 service(s) cannot be placed (a, b)" in e.value.message
+    assert "`node.role == worker` and `node.labels.zone == north`" in e.value.message
+
+
+def test_drained_or_down_nodes_take_no_tasks() -> None:
+    nodes = [
+        node("m1", "manager", leader=True),
+        node("w1", labels={"zone": "east"}, availability="drain"),
+        node("w2", labels={"zone": "east"}, state="down"),
+    ]
+    with pytest.raises(PlacementError) as e:
+        check_placement({"web": ["node.labels.zone==east"]}, nodes)
+    assert "matches only w1 (drain/ready), w2 (active/down)" in e.value.message
+    bad = unplaceable({"web": ["node.labels.zone==east"]}, nodes)
+    assert [n.hostname for n in bad[0].matching] == ["w1", "w2"]
+    # one schedulable match is enough
+    nodes.append(node("w3", labels={"zone": "east"}))
+    check_placement({"web": ["node.labels.zone==east"]}, nodes)
+
+
+def test_no_nodes_at_all() -> None:
+    with pytest.raises(PlacementError, match="nodes: none"):
+        check_placement({"web": []}, [])
+
+
+def test_malformed_constraint_names_the_service() -> None:
+    with pytest.raises(BadInputError, match="service web: placement constraint") as e:
+        check_placement({"web": ["node.labels.zone=east"]}, lab_nodes())
+    assert not isinstance(e.value, PlacementError)
+
+
+def test_without_the_check_nothing_would_refuse() -> None:
+    # the failure the check prevents: an unmatched constraint is not an error by itself
+    assert matching_nodes(parse_constraints(["node.labels.zone==mars"]), lab_nodes()) == []

@@ -1,0 +1,69 @@
+"""What a deploy would change: services created/updated/removed with the changed fields,
+config/secret versions created or kept, images and their digests (``--dry-run``).
+
+The field diff compares the resolved stack with the last recorded deploy (key paths such
+as ``deploy.replicas``); a service that exists but has no record is compared by image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dockline.stack.model import STACK_NAMESPACE_LABEL, ObjectChange, Plan, ServiceChange
+
+
+def diff_paths(old: Any, new: Any, path: str = "") -> list[str]:
+    """Key paths whose values differ (pure)."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out: list[str] = []
+        for k in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in old or k not in new:
+                out.append(sub)
+            else:
+                out.extend(diff_paths(old[k], new[k], sub))
+        return out
+    return [] if old == new else [path or "(all)"]
+
+
+def plan_services(stack: str, new_doc: Mapping[str, Any], live: Mapping[str, str],
+                  previous_doc: Mapping[str, Any] | None) -> list[ServiceChange]:
+    """Services to create/update/remove. ``live`` maps existing short service names to their
+    image. Pure."""
+    new = dict(new_doc.get("services") or {})
+    old = dict((previous_doc or {}).get("services") or {})
+    changes = []
+    for svc, spec in new.items():
+        image = str((spec or {}).get("image", ""))
+        if svc not in live:
+            changes.append(ServiceChange(svc, "create", (), image))
+        elif svc in old:
+            fields = tuple(diff_paths(old[svc], spec))
+            changes.append(ServiceChange(svc, "update" if fields else "unchanged", fields, image))
+        else:
+            fields = ("image",) if live[svc] != image else ()
+            changes.append(ServiceChange(svc, "update" if fields else "unchanged", fields, image))
+    for svc in sorted(set(live) - set(new)):
+        changes.append(ServiceChange(svc, "remove", (), live[svc]))
+    return changes
+
+
+def make_plan(engine: Any, stack: str, doc: Mapping[str, Any], versions: Sequence[Any],
+              previous_doc: Mapping[str, Any] | None, *, resolve_registry: bool,
+              warnings: Sequence[str] = ()) -> Plan:
+    """Plan against the engine's current state (reads only)."""
+    prefix = f"{stack}_"
+    live = {s.name[len(prefix):]: s.image.split("@", 1)[0]
+            for s in engine.services(labels={STACK_NAMESPACE_LABEL: stack}) if s.name.startswith(prefix)}
+    services = []
+    for ch in plan_services(stack, doc, live, previous_doc):
+        digest = None
+        if ch.image and ch.action != "remove":
+            digest = engine.image_digest(ch.image, registry=True) if resolve_registry else None
+            digest = digest or engine.image_digest(ch.image)
+        services.append(ServiceChange(ch.service, ch.action, ch.changed_fields, ch.image, digest))
+    have = {c.name for c in engine.configs({"dockline.stack": stack})} | {
+        s.name for s in engine.secrets({"dockline.stack": stack})}
+    objects = tuple(ObjectChange(v.kind, v.key, v.name, "keep" if v.name in have else "create") for v in versions)
+    return Plan(stack, tuple(services), objects, tuple(warnings))

@@ -1,0 +1,149 @@
+"""``dockline scaffold``: write the sh probes and entrypoint into a build context and give
+the Dockerfile lines that use them.
+
+Pure planning (:func:`plan_scaffold`) is separate from writing (:func:`write_scaffold`).
+The file names are stable: examples and images refer to them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from dockline.errors import BadInputError, UsageError
+from dockline.health import scripts
+
+CONTEXT_DIR = "dockline"
+IMAGE_DIR = "/usr/local/bin"
+
+
+@dataclass(frozen=True)
+class HealthcheckTiming:
+    """HEALTHCHECK options, always written explicitly."""
+
+    interval: timedelta = timedelta(seconds=20)
+    timeout: timedelta = timedelta(seconds=5)
+    start_period: timedelta = timedelta(seconds=60)
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class ScaffoldRequest:
+    """What to scaffold."""
+
+    probe: str = "http"  # http | tcp | postgres | none
+    probe_arg: str | None = None  # http: URL; tcp: HOST:PORT
+    entrypoint: bool = True
+    cmd: tuple[str, ...] = ()
+    timing: HealthcheckTiming = HealthcheckTiming()
+
+
+@dataclass(frozen=True)
+class ScaffoldFile:
+    """One file to write, relative to the build context."""
+
+    path: str
+    text: str
+    mode: int = 0o755
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """Files and the Dockerfile lines that use them."""
+
+    files: tuple[ScaffoldFile, ...]
+    dockerfile_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Which files were written and which were already identical."""
+
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def format_duration(d: timedelta) -> str:
+    """``20s``, ``1m30s``, ``500ms``: a Go duration Docker accepts."""
+    ms = round(d.total_seconds() * 1000)
+    if ms <= 0:
+        raise BadInputError("healthcheck durations must be more than 0")
+    if ms % 1000:
+        return f"{ms}ms"
+    s = ms // 1000
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    out = (f"{h}h" if h else "") + (f"{m}m" if m else "") + (f"{sec}s" if sec else "")
+    return out
+
+
+def _exec_form(argv: tuple[str, ...] | list[str]) -> str:
+    return json.dumps(list(argv))
+
+
+def plan_scaffold(req: ScaffoldRequest) -> Scaffold:
+    """The files (every shipped script, so wait-for and later probes are there) and the lines."""
+    if req.probe not in ("http", "tcp", "postgres", "none"):
+        raise UsageError(f"unknown probe {req.probe!r} (http, tcp, postgres or none)")
+    if req.entrypoint and not req.cmd:
+        raise UsageError(
+            "--cmd is required with the entrypoint: ENTRYPOINT resets the base image's CMD",
+            "give the main command, e.g. --cmd 'nginx -g \"daemon off;\"', or use --no-entrypoint",
+        )
+    if req.probe_arg is not None and req.probe in ("postgres", "none"):
+        raise UsageError(f"the {req.probe} probe takes no URL or target")
+    if req.timing.retries < 1:
+        raise UsageError("--retries must be at least 1")
+    files = tuple(ScaffoldFile(f"{CONTEXT_DIR}/{name}", scripts.script_text(name)) for name in scripts.ALL)
+    lines = [
+        "# dockline scaffold: POSIX-sh healthcheck and entrypoint (root-owned, not writable by the app)",
+        f"COPY --chown=root:root {CONTEXT_DIR}/ {IMAGE_DIR}/",
+    ]
+    if req.probe != "none":
+        t = req.timing
+        argv = [f"{IMAGE_DIR}/{scripts.PROBES[req.probe]}"]
+        if req.probe_arg:
+            argv.append(req.probe_arg)
+        lines.append(
+            f"HEALTHCHECK --interval={format_duration(t.interval)} --timeout={format_duration(t.timeout)}"
+            f" --start-period={format_duration(t.start_period)} --retries={t.retries}"
+            f" CMD {_exec_form(argv)}"
+        )
+    if req.entrypoint:
+        lines.append(f"ENTRYPOINT {_exec_form([f'{IMAGE_DIR}/{scripts.ENTRYPOINT}'])}")
+        lines.append(f"CMD {_exec_form(list(req.cmd))}")
+    return Scaffold(files=files, dockerfile_lines=tuple(lines))
+
+
+def write_scaffold(context: Path, scaffold: Scaffold, *, force: bool = False) -> WriteResult:
+    """Write the files under ``context``; a different existing file needs ``force``."""
+    if not context.is_dir():
+        raise BadInputError(f"{context}: not a directory (the build context)")
+    conflicts = []
+    for f in scaffold.files:
+        target = context / f.path
+        if target.is_symlink():
+            raise BadInputError(f"{target}: is a symbolic link; refusing to write through it")
+        if target.exists() and target.read_text(errors="replace") != f.text and not force:
+            conflicts.append(str(target))
+    if conflicts:
+        raise BadInputError(
+            f"would overwrite changed file(s): {', '.join(conflicts)}",
+            "re-run with --force to replace them with dockline's version",
+        )
+    written, unchanged = [], []
+    for f in scaffold.files:
+        target = context / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and target.read_text(errors="replace") == f.text:
+            unchanged.append(f.path)
+        else:
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(f.text)
+            tmp.replace(target)
+            written.append(f.path)
+        os.chmod(target, f.mode)
+    return WriteResult(tuple(written), tuple(unchanged))

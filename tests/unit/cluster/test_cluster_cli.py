@@ -45,7 +45,7 @@ def test_risk_people_output() -> None:
 
 
 def test_risk_default_range_and_high_p() -> None:
-    code, out, err = run("cluster", "risk", "-p", "0.6", "--json")
+    _, out, err = run("cluster", "risk", "-p", "0.6", "--json")
     data = json.loads(out)
     assert [r["managers"] for r in data["rows"]] == list(range(1, 10))
     assert data["rows"][2]["slide"] > 1 and data["rows"][2]["misleads"]

@@ -151,7 +151,9 @@ def parse_event(document: Any) -> Event:
         raise EventDataError("the event's coordinates are out of range")
     millis = _number(_require(props, "time", "properties"), "properties.time")
     products: dict[str, Product] = {}
-    raw_products = props.get("products") or {}
+    raw_products = props.get("products", {})
+    if raw_products is None:
+        raw_products = {}
     if not isinstance(raw_products, dict):
         raise EventDataError("properties.products should be an object")
     for type_, entries in raw_products.items():

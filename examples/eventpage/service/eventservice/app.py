@@ -23,12 +23,11 @@ import signal
 import sys
 import threading
 from datetime import datetime, timezone
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from eventservice.db import DatabaseUnavailable, Pool, provision_role
+from eventservice.errors import DatabaseUnavailable
 from eventservice.query import QueryError, feature_collection, parse_query, to_sql
 from eventservice.settings import Settings, SettingsError, load_settings
 
@@ -166,6 +165,8 @@ def main() -> int:
     """Run the service until SIGTERM/SIGINT (exit 0), 1 on bad settings or no database."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from eventservice.db import Pool, provision_role  # the driver is needed only to serve
+
     try:
         settings = load_settings(os.environ)
     except SettingsError as e:

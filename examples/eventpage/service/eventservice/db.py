@@ -23,13 +23,11 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 
+from eventservice.errors import DatabaseUnavailable
 from eventservice.settings import Settings
 
 log = logging.getLogger("eventservice.db")
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database did not answer (or refused us)."""
+__all__ = ["DatabaseUnavailable", "Pool", "provision_role"]
 
 
 # What a dropped or refused connection raises (InterfaceError: used after close).

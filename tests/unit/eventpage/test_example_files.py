@@ -1,0 +1,56 @@
+"""The example's generated and vendored files stay in step with their sources."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import make_catalog
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "examples" / "eventpage"
+
+
+def test_runtime_scripts_are_dockline_s_own() -> None:
+    """runtime/ holds copies of dockline's image-runtime scripts (the build context cannot
+    reach src/); they must be byte-identical to the package data."""
+    copies = sorted(p.name for p in (EXAMPLE / "runtime").iterdir())
+    assert copies, "runtime/ is empty"
+    for name in copies:
+        source = ROOT / "src" / "dockline" / "data" / "sh" / name
+        assert source.read_bytes() == (EXAMPLE / "runtime" / name).read_bytes(), (
+            f"runtime/{name} differs from src/dockline/data/sh/{name}: copy it again"
+        )
+
+
+def test_catalog_sql_is_generated_from_make_catalog() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        make_catalog.main()
+    assert (EXAMPLE / "db" / "initdb" / "20-catalog.sql").read_text() == out.getvalue(), (
+        "run: python examples/eventpage/db/make_catalog.py > examples/eventpage/db/initdb/20-catalog.sql"
+    )
+
+
+def test_catalog_rows() -> None:
+    rows = make_catalog.rows()
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) and len(rows) >= 30
+    real = [r for r in rows if not r["sample"]]
+    assert [r["id"] for r in real] == ["ci38269112-sample"]
+    assert all("(sample)" in str(r["place"]) for r in rows if r["sample"])
+
+
+def test_dockerfiles_take_their_base_through_an_arg_and_use_exec_form() -> None:
+    for name in ("page", "service", "db"):
+        text = (EXAMPLE / name / "Dockerfile").read_text()
+        assert re.search(r"^ARG BASE_IMAGE=\S+\n", text, re.M), name
+        assert "FROM ${BASE_IMAGE}" in text, name
+        assert re.search(r"^HEALTHCHECK .*\n\s+CMD \[", text, re.M), name
+    page = (EXAMPLE / "page" / "Dockerfile").read_text()
+    assert page.count("COPY --from=buildenv \\\n    --chown=usgs-user:usgs-user") == 3
+    assert "USER usgs-user" in page and 'CMD ["nginx", "-g", "daemon off;"]' in page
+    service = (EXAMPLE / "service" / "Dockerfile").read_text()
+    assert "USER usgs-user" in service and 'ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]' in service

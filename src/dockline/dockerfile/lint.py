@@ -1,0 +1,533 @@
+"""The lint engine: rule registry, findings, shared analysis, and the run.
+
+Rules are pure functions registered with :func:`rule`.  Each receives a
+:class:`Context` (the parsed :class:`~dockline.dockerfile.model.Dockerfile`, the
+shared per-instruction analysis -- RUN bodies parsed once as shell -- and only its
+own options) and yields :class:`Hit` objects.  The engine turns hits into
+:class:`Finding` objects and applies, afterwards, what rules never see: severity
+overrides, ignores, pragmas and the failure threshold.
+
+Only the ENTRYPOINT-script rule needs a file from the build context; the engine
+reads it (see :func:`context_files`) and hands the text to the rule through the
+context, so rules themselves do no I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import logging
+import pkgutil
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dockline.dockerfile.model import Dockerfile, Instruction, Position, Stage
+from dockline.dockerfile.shell import Command, Script, effective, parse_script, shell_dialect
+
+log = logging.getLogger("dockline.lint")
+
+
+class Severity(enum.IntEnum):
+    """Finding severity; higher is worse.  ``NONE`` only as a threshold/override."""
+
+    NONE = 0  # "ignore": never reported
+    STYLE = 1
+    INFO = 2
+    WARNING = 3
+    ERROR = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """``error|warning|info|style|ignore|none`` → Severity (ValueError otherwise)."""
+        t = text.strip().lower()
+        if t in ("ignore", "none", "off"):
+            return cls.NONE
+        try:
+            return cls[t.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}: use error, warning, info, style or none") from None
+
+    @property
+    def label(self) -> str:
+        return "ignore" if self is Severity.NONE else self.name.lower()
+
+
+class FixSafety(enum.Enum):
+    """Whether a rule can fix what it finds, and how safely."""
+
+    NONE = "none"
+    SAFE = "safe"  # the meaning of the Dockerfile is kept
+    UNSAFE = "unsafe"  # may change behaviour; applied only with --unsafe-fixes
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace source text from (line, col) up to (end_line, end_col) (1-based, end exclusive)."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A set of edits that fixes one finding."""
+
+    safety: FixSafety
+    description: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule yields: where and what; the engine adds id and severity."""
+
+    pos: Position
+    message: str
+    fix: Fix | None = None
+    end_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reported problem."""
+
+    rule: str
+    severity: Severity
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    name: str = ""
+    fix: Fix | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)  # the physical source line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.rule,
+            "name": self.name,
+            "level": self.severity.label,
+            "message": self.message,
+            "file": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "fixable": None if self.fix is None else self.fix.safety.value,
+        }
+
+
+# ---------------------------------------------------------------------------------
+# Registry
+
+
+RuleFunc = Callable[["Context"], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule."""
+
+    id: str
+    name: str
+    severity: Severity
+    status: str  # preview | stable | deprecated
+    fix: FixSafety
+    func: RuleFunc = field(compare=False, repr=False)
+    module: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # options and build-context files the docstring examples need (e.g. a registry list)
+    doc_options: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    doc_files: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def doc(self) -> str:
+        import inspect
+
+        return inspect.cleandoc(self.func.__doc__ or "")
+
+    @property
+    def family(self) -> str:
+        return self.module.rsplit(".", 1)[-1]
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of *What it does*."""
+        sections = doc_sections(self.doc)
+        text = " ".join(sections.get("What it does", "").split())
+        return text.split(". ")[0].rstrip(".")
+
+
+_REGISTRY: dict[str, Rule] = {}
+_LOADED = False
+STATUSES = ("preview", "stable", "deprecated")
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "References")
+
+
+def rule(
+    id: str,
+    name: str,
+    severity: str,
+    *,
+    status: str = "stable",
+    fix: str = "none",
+    options: Mapping[str, Any] | None = None,
+    doc_options: Mapping[str, Any] | None = None,
+    doc_files: Mapping[str, str] | None = None,
+) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule function under ``id``."""
+
+    def deco(func: RuleFunc) -> RuleFunc:
+        if id in _REGISTRY:
+            raise ValueError(f"duplicate rule id {id}")
+        if status not in STATUSES:
+            raise ValueError(f"{id}: bad status {status}")
+        _REGISTRY[id] = Rule(
+            id=id,
+            name=name,
+            severity=Severity.parse(severity),
+            status=status,
+            fix=FixSafety(fix),
+            func=func,
+            module=func.__module__,
+            options=dict(options or {}),
+            doc_options=dict(doc_options or {}),
+            doc_files=dict(doc_files or {}),
+        )
+        return func
+
+    return deco
+
+
+def rule_modules() -> list[str]:
+    """Names of every module in :mod:`dockline.dockerfile.rules`."""
+    from dockline.dockerfile import rules as pkg
+
+    return [f"{pkg.__name__}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_")]
+
+
+def registry() -> dict[str, Rule]:
+    """Every rule, by id (imports the rules package on first use)."""
+    global _LOADED
+    if not _LOADED:
+        for mod in rule_modules():
+            importlib.import_module(mod)
+        _LOADED = True
+    return dict(sorted(_REGISTRY.items(), key=lambda kv: _id_key(kv[0])))
+
+
+def _id_key(rule_id: str) -> tuple[str, int]:
+    m = re.match(r"([A-Z]+)(\d+)", rule_id)
+    return (m.group(1), int(m.group(2))) if m else (rule_id, 0)
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """Split a rule docstring into its ``## Section`` parts."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    buf: list[str] = []
+    for line in doc.splitlines():
+        m = re.match(r"^##\s+(.+?)\s*$", line)
+        if m:
+            if current is not None:
+                out[current] = "\n".join(buf).strip("\n")
+            current, buf = m.group(1), []
+        elif current is not None:
+            buf.append(line)
+    if current is not None:
+        out[current] = "\n".join(buf).strip("\n")
+    return out
+
+
+def doc_example(section: str) -> str:
+    """The first fenced code block of a docs section."""
+    m = re.search(r"```[a-zA-Z]*\n(.*?)```", section, re.S)
+    return m.group(1) if m else ""
+
+
+# ---------------------------------------------------------------------------------
+# Shared analysis
+
+
+_WINDOWS_BASE = re.compile(r"(windows/|servercore|nanoserver|windowsservercore)", re.I)
+DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
+SCRIPT_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A RUN instruction with its shell analysis."""
+
+    instruction: Instruction  # the RUN itself (ONBUILD's inner one for ONBUILD RUN)
+    at: Instruction  # where to report (the ONBUILD for ONBUILD RUN)
+    stage: Stage | None
+    script: Script
+    shell: tuple[str, ...]
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return self.script.commands
+
+    def named(self, *names: str) -> list[Command]:
+        """Commands (after sudo/env wrappers) whose name is one of ``names``."""
+        return [effective(c) for c in self.script.commands if effective(c).basename in names]
+
+
+class Context:
+    """What a rule gets: the file, the shared analysis and its own options."""
+
+    def __init__(self, df: Dockerfile, analysis: Analysis, options: Mapping[str, Any]):
+        self.df = df
+        self.analysis = analysis
+        self.options = options
+
+    @property
+    def runs(self) -> tuple[RunInfo, ...]:
+        return self.analysis.runs
+
+    def stage_of(self, ins: Instruction) -> Stage | None:
+        return self.analysis.stage_of.get(id(ins))
+
+    @property
+    def files(self) -> Mapping[str, str]:
+        return self.analysis.files
+
+
+class Analysis:
+    """Per-file facts computed once and shared by every rule."""
+
+    def __init__(self, df: Dockerfile, files: Mapping[str, str] | None = None,
+                 shell_pragma: str | None = None):
+        self.df = df
+        self.files: Mapping[str, str] = files or {}
+        self.shell_pragma = shell_pragma
+        self.stage_of: dict[int, Stage] = {}
+        for st in df.stages:
+            self.stage_of[id(st.from_instruction)] = st
+            for ins in st.instructions:
+                self.stage_of[id(ins)] = st
+
+    @cached_property
+    def stage_shells(self) -> dict[int, tuple[str, ...]]:
+        """The SHELL in effect at the end of each stage (inherited through FROM <stage>)."""
+        out: dict[int, tuple[str, ...]] = {}
+        for st in self.df.stages:
+            out[st.index] = self._initial_shell(st, out)
+            for ins in st.instructions:
+                if ins.keyword == "SHELL" and ins.json_form and ins.args:
+                    out[st.index] = tuple(ins.args)
+        return out
+
+    def _initial_shell(self, st: Stage, done: dict[int, tuple[str, ...]]) -> tuple[str, ...]:
+        if st.parent is not None and st.parent in done:
+            return done[st.parent]
+        if self.shell_pragma:
+            return (self.shell_pragma,)
+        if _WINDOWS_BASE.search(st.base_expanded or st.base):
+            return ("cmd", "/S", "/C")
+        return DEFAULT_SHELL
+
+    @cached_property
+    def runs(self) -> tuple[RunInfo, ...]:
+        out: list[RunInfo] = []
+        shells = self.stage_shells
+        for st in self.df.stages:
+            shell = self._initial_shell(st, shells)
+            for ins in st.instructions:
+                if ins.keyword == "SHELL" and ins.json_form and ins.args:
+                    shell = tuple(ins.args)
+                elif ins.keyword == "RUN":
+                    out.append(RunInfo(ins, ins, st, run_script(ins, shell), shell))
+                elif ins.keyword == "ONBUILD" and ins.sub is not None and ins.sub.keyword == "RUN":
+                    out.append(RunInfo(ins.sub, ins, st, run_script(ins.sub, shell), shell))
+        return tuple(out)
+
+    @cached_property
+    def final_stage(self) -> Stage | None:
+        return self.df.stages[-1] if self.df.stages else None
+
+
+def run_script(ins: Instruction, shell: tuple[str, ...]) -> Script:
+    """The shell analysis of a RUN (exec form, shell form and heredoc bodies)."""
+    if shell_dialect(shell) == "windows":
+        return Script(ins.text, (), (), "windows")
+    if ins.json_form:
+        argv = list(ins.args)
+        if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in SCRIPT_SHELLS and argv[1].startswith("-") \
+                and "c" in argv[1]:
+            return parse_script(argv[2])
+        from dockline.dockerfile.shell import Command as _C, Word
+
+        words = tuple(Word(a, a, 0) for a in argv)
+        return Script(ins.text, (_C(words),) if words else (), (), "posix")
+    text = ins.args[0] if ins.args else ""
+    script = parse_script(text)
+    if not ins.heredocs:
+        return script
+    parts = [script]
+    cmds = [c for c in script.commands if c.words]
+    runs_body = not cmds or (cmds[0].basename in SCRIPT_SHELLS and len(cmds) == 1)
+    if runs_body:
+        for h in ins.heredocs:
+            first = h.content.split("\n", 1)[0]
+            if first.startswith("#!") and first.split("/")[-1].split()[0] not in SCRIPT_SHELLS \
+                    and not re.search(r"\benv\s+(ba|da|a|z)?sh\b", first):
+                continue  # another interpreter (python, node...)
+            parts.append(parse_script(h.content))
+    if len(parts) == 1:
+        return script
+    commands: list[Command] = []
+    for k, p in enumerate(parts):
+        for c in p.commands:
+            commands.append(Command(c.words, c.assignments, c.redirects, c.offset, c.pipeline + 100_000 * k,
+                                    c.pipe_index, c.pipe_length, c.depth, c.in_substitution, c.separator,
+                                    c.negated))
+    errors = tuple(e for p in parts for e in p.errors)
+    return Script(text, tuple(commands), errors, "posix")
+
+
+# ---------------------------------------------------------------------------------
+# Build-context files for the ENTRYPOINT-script rule
+
+
+MAX_CONTEXT_FILE = 1 << 20
+
+
+def entrypoint_sources(df: Dockerfile) -> dict[str, str]:
+    """Map of in-image ENTRYPOINT script path → build-context source path, for the
+    final stage, from ``COPY``/``ADD`` (without ``--from``) instructions."""
+    st = df.stages[-1] if df.stages else None
+    if st is None:
+        return {}
+    ep = None
+    for ins in st.instructions:
+        if ins.keyword == "ENTRYPOINT" and ins.args:
+            ep = ins
+    if ep is None:
+        return {}
+    target = ep.args[0] if ep.json_form else ep.text.split()[0] if ep.text.split() else ""
+    if not target or target.startswith("$"):
+        return {}
+    workdir = "/"
+    copies: dict[str, str] = {}
+    for ins in st.instructions:
+        if ins.keyword == "WORKDIR" and ins.args:
+            w = ins.text.strip()
+            workdir = w if w.startswith("/") else workdir.rstrip("/") + "/" + w
+        if ins.keyword not in ("COPY", "ADD") or ins.flag("from") or ins.heredocs:
+            continue
+        words = list(ins.args) if ins.json_form else ins.text.split()
+        if len(words) < 2:
+            continue
+        *srcs, dest = words
+        if not dest.startswith("/"):
+            dest = workdir.rstrip("/") + "/" + dest
+        for src in srcs:
+            if "://" in src or any(ch in src for ch in "*?[$"):
+                continue
+            base = src.rstrip("/").rsplit("/", 1)[-1]
+            full = dest + base if dest.endswith("/") or len(srcs) > 1 else dest
+            copies[full] = src
+            if dest.endswith("/"):
+                copies[dest.rstrip("/")] = src  # COPY dir/ /dir/ (directory copy)
+    tgt = target if target.startswith("/") else workdir.rstrip("/") + "/" + target
+    if tgt in copies:
+        return {tgt: copies[tgt]}
+    for dest, src in copies.items():  # a directory copied whole
+        if tgt.startswith(dest.rstrip("/") + "/"):
+            return {tgt: src.rstrip("/") + tgt[len(dest.rstrip("/")):]}
+    return {}
+
+
+def context_files(df: Dockerfile, context_dir: Path | None) -> dict[str, str]:
+    """Read the ENTRYPOINT script(s) from the build context (in-image path → text)."""
+    if context_dir is None:
+        return {}
+    out: dict[str, str] = {}
+    root = context_dir.resolve()
+    for image_path, src in entrypoint_sources(df).items():
+        p = (root / src.lstrip("/")).resolve()
+        try:
+            p.relative_to(root)
+        except ValueError:
+            continue  # outside the context: not something a build could copy
+        try:
+            if p.is_file() and p.stat().st_size <= MAX_CONTEXT_FILE:
+                out[image_path] = p.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            log.debug("cannot read %s: %s", p, e)
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# Running
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """What the engine applies around rules: from the config file and the command line."""
+
+    ignored: frozenset[str] = frozenset()
+    overrides: Mapping[str, Severity] = field(default_factory=dict)
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule id → options
+    disable_pragmas: bool = False
+    select_preview: bool = True
+
+
+def check_dockerfile(
+    df: Dockerfile,
+    settings: RuleSettings | None = None,
+    *,
+    files: Mapping[str, str] | None = None,
+    rules: Iterable[str] | None = None,
+) -> list[Finding]:
+    """Run every (or the selected) rule on ``df``; apply overrides, ignores and pragmas."""
+    from dockline.dockerfile.pragmas import Pragmas
+
+    settings = settings or RuleSettings()
+    reg = registry()
+    pragmas = Pragmas.from_dockerfile(df) if not settings.disable_pragmas else Pragmas.empty()
+    analysis = Analysis(df, files, pragmas.shell)
+    wanted = set(rules) if rules is not None else None
+    path = df.path or "-"
+    findings: list[Finding] = []
+    for rid, r in reg.items():
+        if wanted is not None and rid not in wanted:
+            continue
+        if rid in settings.ignored:
+            continue
+        sev = settings.overrides.get(rid, r.severity)
+        if sev is Severity.NONE:
+            continue
+        opts = dict(r.options)
+        opts.update(settings.options.get(rid, {}))
+        ctx = Context(df, analysis, opts)
+        try:
+            hits = list(r.func(ctx))
+        except RecursionError:
+            log.warning("%s: rule %s gave up (nesting too deep)", path, rid)
+            continue
+        for h in hits:
+            if pragmas.ignores(rid, h.pos.line):
+                continue
+            findings.append(Finding(
+                rule=rid, severity=sev, message=h.message, path=path, line=h.pos.line,
+                column=max(1, h.pos.column), end_line=h.end_line or h.pos.line, name=r.name, fix=h.fix,
+                source=df.line(h.pos.line),
+            ))
+    findings.sort(key=lambda f: (f.line, f.column, _id_key(f.rule)))
+    return findings
+
+
+def iter_instructions(df: Dockerfile, *, onbuild: bool = False) -> Iterator[Instruction]:
+    """Every instruction (and, with ``onbuild``, ONBUILD inner instructions)."""
+    for ins in df.instructions:
+        yield ins
+        if onbuild and ins.sub is not None:
+            yield ins.sub

@@ -1,0 +1,1 @@
+"""The router: routes, rendering, discovery, apply (config rotation, lock), poll."""

@@ -1,0 +1,484 @@
+"""Apply a route change: lock, render the whole bundle, validate it with ``nginx -t``,
+rotate content-addressed configs into the router service (start-first), wait, probe,
+and restore the previous bundle on any failure.
+
+The bundle lives in the swarm: the configs the router service references *are* the
+routing state (their labels say which app, kind and target path they are; the status
+file holds the route table). So any dockline process on any manager sees the same
+state, and the lock (a swarm config only one process can create) serialises changes.
+
+Pure parts (:func:`plan_bundle`, :func:`config_name`, :func:`table_from_status`) are
+unit-tested; :func:`apply_app` talks to the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from dockline.errors import EngineError, LockHeld, RouterError
+from dockline.router.render import RenderedFile, Timeouts, render_app, render_status, table_version
+from dockline.router.routes import Route, RouteTable, RouteTarget, TargetMode, check_conflicts
+
+if TYPE_CHECKING:
+    from dockline.engine import Engine
+
+log = logging.getLogger("dockline.router")
+
+LABEL_ROUTER = "dockline.router"
+LABEL_KIND = "dockline.router.kind"  # upstream | location | status | edge | lock
+LABEL_APP = "dockline.router.app"
+LABEL_TARGET = "dockline.router.target"
+LABEL_HOLDER = "dockline.lock.holder"
+LABEL_EXPIRES = "dockline.lock.expires"
+BUNDLE_KINDS = ("upstream", "location", "status")
+
+
+@dataclass(frozen=True)
+class Router:
+    """Names of one router's swarm objects."""
+
+    name: str = "dockline-router"
+
+    @property
+    def service(self) -> str:
+        return f"{self.name}_nginx"
+
+    @property
+    def edge(self) -> str:
+        return f"{self.name}_edge"
+
+    @property
+    def network(self) -> str:
+        return f"{self.name}-net"
+
+    @property
+    def lock(self) -> str:
+        return f"{self.name}.lock"
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    """One config of a bundle."""
+
+    config: str  # the swarm config's name (content-addressed)
+    file: RenderedFile
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The set of configs a router serves, and the route table they encode."""
+
+    entries: tuple[BundleEntry, ...] = ()
+    table: RouteTable = field(default_factory=RouteTable)
+    version: str = "empty"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(e.config for e in self.entries))
+
+    @property
+    def mounts(self) -> list[tuple[str, str]]:
+        return [(e.config, e.file.target) for e in self.entries]
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where the time of one apply went."""
+
+    lock: timedelta = timedelta(0)
+    render: timedelta = timedelta(0)
+    validate: timedelta = timedelta(0)
+    rotate: timedelta = timedelta(0)
+    converge: timedelta = timedelta(0)
+    probe: timedelta = timedelta(0)
+
+    @property
+    def total(self) -> timedelta:
+        return self.lock + self.render + self.validate + self.rotate + self.converge + self.probe
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The new bundle is live and every route answered through the router."""
+
+    app: str
+    version: str
+    previous_version: str
+    targets: tuple[RouteTarget, ...]
+    removed_configs: tuple[str, ...]
+    timings: Timings
+    kind = "applied"
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The bundle would be identical: nothing was touched."""
+
+    app: str
+    version: str
+    targets: tuple[RouteTarget, ...]
+    kind = "unchanged"
+
+
+ApplyOutcome = Applied | Unchanged
+
+
+# --------------------------------------------------------------------------- pure parts
+def config_name(router: Router, f: RenderedFile) -> str:
+    """Content-addressed, <= 64 chars: ``<router>-<kind>-<sha12 of target+content>``."""
+    digest = hashlib.sha256(f"{f.target}\0{f.content}".encode()).hexdigest()[:12]
+    return f"{router.name[:40]}-{f.kind[:3]}-{digest}"
+
+
+def config_labels(router: Router, f: RenderedFile) -> dict[str, str]:
+    labels = {LABEL_ROUTER: router.name, LABEL_KIND: f.kind, LABEL_TARGET: f.target}
+    if f.app is not None:
+        labels[LABEL_APP] = f.app
+    return labels
+
+
+def table_from_status(text: str) -> tuple[RouteTable, str]:
+    """The route table and version stored in a status file."""
+    try:
+        doc = json.loads(text)
+        targets = tuple(
+            RouteTarget(
+                Route(app=str(r["app"]), service=str(r["service"]), path=str(r["path"])),
+                TargetMode(r["mode"]),
+                tuple(str(s) for s in r["servers"]),
+            )
+            for r in doc.get("routes", [])
+        )
+        return RouteTable(targets), str(doc.get("version", "unknown"))
+    except (ValueError, KeyError, TypeError) as e:
+        raise RouterError(f"the router's status file is unreadable: {e}") from e
+
+
+def plan_bundle(
+    router: Router,
+    current: Bundle,
+    app: str,
+    targets: Sequence[RouteTarget] | None,
+    timeouts: Timeouts = Timeouts(),
+) -> Bundle:
+    """The bundle after replacing ``app``'s routes with ``targets`` (``None``: remove the
+    app). Other apps' files are kept byte for byte. Raises :class:`RouteError` when a path
+    would be owned twice."""
+    new_targets = tuple(targets or ())
+    table = RouteTable(current.table.without_app(app).targets + new_targets)
+    check_conflicts([t.route for t in table.targets])
+    kept = [e.file for e in current.entries if e.file.app is not None and e.file.app != app]
+    files = kept + render_app(app, new_targets, timeouts)
+    version = table_version(files)
+    files.append(render_status(table, version))
+    entries = tuple(BundleEntry(config_name(router, f), f) for f in files)
+    return Bundle(entries, table, version)
+
+
+# --------------------------------------------------------------------------- reading state
+def current_bundle(engine: Engine, router: Router) -> tuple[Bundle, tuple[str, ...]]:
+    """The bundle the router service references now, and the exact config names (for the
+    compare-and-swap). Raises :class:`RouterError` (exit 3) when there is no router."""
+    svc = engine.service(router.service)
+    if svc is None:
+        raise RouterError(f"router {router.name} is not running (no service {router.service})",
+                          "start it with `dockline router up`", exit_code=3)
+    by_name = {c.name: c for c in engine.configs(labels={LABEL_ROUTER: router.name})}
+    entries = []
+    table, version = RouteTable(), "empty"
+    for name in svc.configs:
+        info = by_name.get(name)
+        if info is None or info.labels.get(LABEL_KIND) not in BUNDLE_KINDS:
+            continue
+        data = engine.config_data(name)
+        if data is None:
+            continue
+        f = RenderedFile(info.labels.get(LABEL_APP), info.labels[LABEL_KIND],
+                         info.labels.get(LABEL_TARGET, ""), data.decode())
+        entries.append(BundleEntry(name, f))
+        if f.kind == "status":
+            table, version = table_from_status(f.content)
+    return Bundle(tuple(entries), table, version), tuple(svc.configs)
+
+
+# --------------------------------------------------------------------------- the lock
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_dead(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class SwarmLock:
+    """A lock held in the swarm: a config named ``<router>.lock`` that only one process
+    can create. It names its holder and an expiry; a lock past its expiry, or whose
+    holder process is gone (same host), is broken. Waiting is bounded."""
+
+    def __init__(self, engine: Engine, router: Router, *, ttl: timedelta, wait: timedelta,
+                 on_wait: Callable[[str], None] | None = None):
+        self.engine = engine
+        self.router = router
+        self.ttl = ttl
+        self.wait = wait
+        self.on_wait = on_wait
+        self.id: str | None = None
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.wait.total_seconds()
+        pause = 0.1
+        told = False
+        while True:
+            expires = time.time() + self.ttl.total_seconds()
+            labels = {LABEL_ROUTER: self.router.name, LABEL_KIND: "lock",
+                      LABEL_HOLDER: _holder(), LABEL_EXPIRES: f"{expires:.0f}"}
+            try:
+                self.id = self.engine.create_config(self.router.lock, _holder().encode(), labels)
+                return
+            except EngineError as e:
+                if "already exists" not in e.message.lower() and "conflict" not in e.message.lower():
+                    raise
+            held = [c for c in self.engine.configs(labels={LABEL_ROUTER: self.router.name, LABEL_KIND: "lock"})
+                    if c.name == self.router.lock]
+            if not held:
+                continue
+            lock = held[0]
+            holder = lock.labels.get(LABEL_HOLDER, "?")
+            try:
+                expiry = float(lock.labels.get(LABEL_EXPIRES, "0"))
+            except ValueError:
+                expiry = 0.0
+            if time.time() > expiry or _holder_dead(holder):
+                log.warning("breaking stale router lock of %s", holder)
+                self.engine.remove_config(lock.id)  # by id: a fresh lock of someone else survives
+                continue
+            if time.monotonic() >= deadline:
+                when = datetime.fromtimestamp(expiry, tz=timezone.utc).strftime("%H:%M:%S UTC")
+                raise LockHeld(
+                    f"router {self.router.name} is being changed by {holder}; waited {self.wait.total_seconds():.0f}s",
+                    f"retry when it is done; if that process died, its lock expires at {when}",
+                )
+            if not told and self.on_wait is not None:
+                self.on_wait(holder)
+                told = True
+            time.sleep(pause)
+            pause = min(pause * 1.5, 1.0)
+
+    def release(self) -> None:
+        if self.id is not None:
+            self.engine.remove_config(self.id)
+            self.id = None
+
+    def __enter__(self) -> SwarmLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# --------------------------------------------------------------------------- probing
+def _get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, headers={"User-Agent": "dockline-router-probe"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:  # noqa: S310 - http(s) only, built here
+            return int(res.status), res.read()
+    except urllib.error.HTTPError as e:
+        return int(e.code), b""
+    except (urllib.error.URLError, OSError):
+        return 0, b""
+
+
+def probe_router(base_url: str, version: str, paths: Sequence[str],
+                 timeout: timedelta = timedelta(seconds=15)) -> str | None:
+    """``None`` when the router serves ``version`` (three answers in a row) and every path
+    answers below 500; otherwise what went wrong."""
+    deadline = time.monotonic() + timeout.total_seconds()
+    streak = 0
+    seen = "nothing"
+    while streak < 3:
+        code, body = _get(f"{base_url}/_dockline/status")
+        if code == 200:
+            try:
+                seen = str(json.loads(body).get("version"))
+            except ValueError:
+                seen = "unreadable"
+        else:
+            seen = f"HTTP {code}" if code else "no answer"
+        streak = streak + 1 if seen == version else 0
+        if streak < 3:
+            if time.monotonic() > deadline:
+                return f"the router does not serve bundle {version} (it answers {seen})"
+            time.sleep(0.2)
+    for path in paths:
+        code = 0
+        while True:
+            code, _ = _get(f"{base_url}{path}")
+            if 0 < code < 500 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        if not 0 < code < 500:
+            return f"route {path} answers {'HTTP ' + str(code) if code else 'nothing'} through the router"
+    return None
+
+
+# --------------------------------------------------------------------------- apply
+@dataclass(frozen=True)
+class ApplySettings:
+    """Knobs of one apply."""
+
+    image: str  # the router image (for nginx -t)
+    probe_url: str | None  # e.g. http://127.0.0.1:8080; None: no probe
+    lock_wait: timedelta = timedelta(seconds=90)
+    lock_ttl: timedelta = timedelta(minutes=5)
+    converge_timeout: timedelta = timedelta(seconds=90)
+    probe_timeout: timedelta = timedelta(seconds=15)
+    validate: bool = True
+
+
+def validate_bundle(engine: Engine, image: str, bundle: Bundle) -> None:
+    """``nginx -t`` inside the router image with the whole bundle in place."""
+    files = {e.file.target: e.file.content.encode() for e in bundle.entries}
+    code, out = engine.run_check(image, files, ["nginx", "-t"], timeout=timedelta(seconds=30))
+    if code != 0:
+        lines = [ln for ln in out.splitlines() if "emerg" in ln or "failed" in ln] or out.splitlines()[-3:]
+        raise RouterError("nginx rejected the new bundle; nothing was changed", "\n".join(lines))
+
+
+def _since(t0: float) -> timedelta:
+    return timedelta(seconds=time.monotonic() - t0)
+
+
+def apply_app(
+    engine: Engine,
+    router: Router,
+    app: str,
+    resolve: Callable[[], Sequence[RouteTarget]] | None,
+    settings: ApplySettings,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> ApplyOutcome:
+    """Route ``app`` (``resolve`` gives its targets, called under the lock) or unroute it
+    (``resolve=None``). Raises RouteError (2, nothing changed), LockHeld, RouterError."""
+    from dockline.stack.wait import Converged, wait_services
+
+    step = on_step or (lambda _m: None)
+    t0 = time.monotonic()
+    lock = SwarmLock(engine, router, ttl=settings.lock_ttl, wait=settings.lock_wait,
+                     on_wait=lambda h: step(f"waiting for the router lock held by {h}"))
+    with lock:
+        t_lock = _since(t0)
+        t1 = time.monotonic()
+        current, referenced = current_bundle(engine, router)
+        targets = tuple(resolve()) if resolve is not None else ()
+        bundle = plan_bundle(router, current, app, targets if resolve is not None else None)
+        t_render = _since(t1)
+        if bundle.names == tuple(sorted(referenced)):
+            return Unchanged(app, bundle.version, targets)
+        t2 = time.monotonic()
+        if settings.validate:
+            step(f"validating bundle {bundle.version} with nginx -t")
+            validate_bundle(engine, settings.image, bundle)
+        t_validate = _since(t2)
+
+        t3 = time.monotonic()
+        existing = {c.name for c in engine.configs(labels={LABEL_ROUTER: router.name})}
+        created = []
+        for e in bundle.entries:
+            if e.config not in existing:
+                engine.create_config(e.config, e.file.content.encode(), config_labels(router, e.file))
+                created.append(e.config)
+        since = datetime.now(timezone.utc)
+        step(f"rotating router configs: bundle {current.version} -> {bundle.version}")
+        try:
+            engine.set_service_configs(router.service, bundle.mounts, expect=referenced)
+        except EngineError as e:
+            _remove(engine, created)
+            raise RouterError(f"could not update the router: {e.message}; nothing was changed") from e
+        t_rotate = _since(t3)
+
+        t4 = time.monotonic()
+        outcome = wait_services(engine, [router.service], settings.converge_timeout, since=since)
+        t_converge = _since(t4)
+        if not isinstance(outcome, Converged):
+            _restore(engine, router, current, created, step)
+            raise RouterError(
+                f"the router did not take bundle {bundle.version} ({outcome.kind}:"
+                f" {'; '.join(outcome.reasons)}); previous bundle {current.version} restored")
+        t5 = time.monotonic()
+        if settings.probe_url:
+            step("probing every route through the router")
+            problem = probe_router(settings.probe_url, bundle.version,
+                                   [t.route.path for t in bundle.table.targets], settings.probe_timeout)
+            if problem is not None:
+                _restore(engine, router, current, created, step)
+                raise RouterError(f"{problem}; previous bundle {current.version} restored")
+        t_probe = _since(t5)
+        removed = _collect(engine, router, set(bundle.names))
+    return Applied(app, bundle.version, current.version, targets, removed,
+                   Timings(t_lock, t_render, t_validate, t_rotate, t_converge, t_probe))
+
+
+def _remove(engine: Engine, names: Sequence[str]) -> None:
+    for n in names:
+        for _ in range(20):
+            if engine.remove_config(n) or engine.config_data(n) is None:
+                break
+            time.sleep(0.5)  # a task still shutting down holds it
+
+
+def _restore(engine: Engine, router: Router, previous: Bundle, created: Sequence[str],
+             step: Callable[[str], None]) -> None:
+    """Put the previous bundle back (unless the swarm's rollback already did) and delete
+    the configs this apply created, so none is orphaned."""
+    from dockline.stack.wait import wait_services
+
+    svc = engine.service(router.service)
+    if svc is not None and sorted(svc.configs) != sorted(previous.names):
+        step(f"restoring bundle {previous.version}")
+        engine.set_service_configs(router.service, previous.mounts, expect=svc.configs)
+        wait_services(engine, [router.service], timedelta(seconds=90))
+    _remove(engine, [n for n in created if n not in previous.names])
+
+
+def _collect(engine: Engine, router: Router, keep: set[str]) -> tuple[str, ...]:
+    """Delete this router's bundle configs no longer referenced (also leftovers of a
+    crashed run: we hold the lock, so nobody else is mid-change)."""
+    removed: list[str] = []
+    deadline = time.monotonic() + 15
+    stale = [c for c in engine.configs(labels={LABEL_ROUTER: router.name})
+             if c.labels.get(LABEL_KIND) in BUNDLE_KINDS and c.name not in keep]
+    while stale:
+        left = []
+        for c in stale:
+            if engine.remove_config(c.id):
+                removed.append(c.name)
+            elif engine.config_data(c.id) is not None:
+                left.append(c)  # still referenced by the old task while it drains
+        stale = left
+        if stale and time.monotonic() > deadline:
+            log.warning("configs still in use, left for the next routing: %s", [c.name for c in stale])
+            break
+        if stale:
+            time.sleep(0.5)
+    return tuple(removed)

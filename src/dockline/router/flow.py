@@ -1,0 +1,70 @@
+"""Routing as the pipeline uses it: route a stack after a healthy deploy, unroute it
+before removal (``dockline deploy`` / ``rm`` and ``dockline route`` call these)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from dockline.router.apply import ApplyOutcome, ApplySettings, Router, apply_app, current_bundle
+from dockline.router.discover import discover_app
+from dockline.router.routes import Route, RouteTarget, validate_stack_name
+from dockline.router.stack import probe_url, router_image
+
+if TYPE_CHECKING:
+    from dockline.engine import Engine
+
+
+def settings_for(engine: Engine, router: Router, *, probe: bool = True,
+                 lock_wait: timedelta = timedelta(seconds=90)) -> ApplySettings:
+    return ApplySettings(image=router_image(engine, router),
+                         probe_url=probe_url(engine, router) if probe else None,
+                         lock_wait=lock_wait)
+
+
+def route_stack(
+    engine: Engine,
+    app: str,
+    *,
+    router: Router = Router(),
+    extra: Sequence[Route] = (),
+    target_hosts: Sequence[str] = (),
+    probe: bool = True,
+    lock_wait: timedelta = timedelta(seconds=90),
+    on_step: Callable[[str], None] | None = None,
+) -> ApplyOutcome:
+    """Route ``app``'s services (labels + ``extra``) through ``router``."""
+    validate_stack_name(app)
+    settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait)
+    net = engine.network_id(router.network)
+
+    def resolve() -> Sequence[RouteTarget]:
+        return discover_app(engine, app, net, extra=extra, target_hosts=target_hosts)
+
+    return apply_app(engine, router, app, resolve, settings, on_step=on_step)
+
+
+def unroute_stack(
+    engine: Engine,
+    app: str,
+    *,
+    router: Router = Router(),
+    probe: bool = True,
+    lock_wait: timedelta = timedelta(seconds=90),
+    on_step: Callable[[str], None] | None = None,
+) -> ApplyOutcome | None:
+    """Detach ``app``'s configs from the router (``None`` when there is no router)."""
+    validate_stack_name(app)
+    if engine.service(router.service) is None:
+        return None
+    settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait)
+    return apply_app(engine, router, app, None, settings, on_step=on_step)
+
+
+def is_routed(engine: Engine, app: str, router: Router = Router()) -> bool:
+    """Whether the router currently serves a route of ``app``."""
+    if engine.service(router.service) is None:
+        return False
+    bundle, _ = current_bundle(engine, router)
+    return any(t.route.app == app for t in bundle.table.targets)

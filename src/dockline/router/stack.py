@@ -1,0 +1,211 @@
+"""The router stack itself: build its image, deploy it, take it down, report on it.
+
+The stack has two services on the router's overlay network (``<name>-net``):
+
+* ``edge`` owns the published port (host mode here; see docs/router.md) and forwards
+  every request to the router tasks, resolved per request; it is never reconfigured.
+* ``nginx`` serves the routes; its configs are the bundle and change with every
+  routing, through a start-first update the edge rides over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from dockline.errors import RouterError
+from dockline.router.apply import LABEL_KIND, LABEL_ROUTER, Bundle, Router, current_bundle
+from dockline.router.render import render_edge
+from dockline.router.routes import validate_port, validate_stack_name
+
+if TYPE_CHECKING:
+    from dockline.engine import Engine
+    from dockline.stack.wait import ProgressSnapshot, WaitOutcome
+
+log = logging.getLogger("dockline.router")
+
+DEFAULT_BASE = "nginx:1.27-bookworm"
+BASE_ENV = "DOCKLINE_NGINX_IMAGE"
+IMAGE_REPO = "dockline/router"
+LABEL_ROLE = "dockline.router.role"
+
+
+def data_dir() -> Path:
+    return Path(str(resources.files("dockline") / "data" / "router"))
+
+
+def image_tag(base: str) -> str:
+    """``dockline/router:<digest of the build context and the base>``."""
+    h = hashlib.sha256(base.encode())
+    for p in sorted(data_dir().iterdir()):
+        if p.name in ("Dockerfile", "router.conf", "routes.json"):
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return f"{IMAGE_REPO}:{h.hexdigest()[:12]}"
+
+
+def ensure_image(engine: Engine, base: str | None = None,
+                 on_line: Callable[[str], None] | None = None) -> str:
+    """Build the router image unless it exists; returns its tag."""
+    base = base or os.environ.get(BASE_ENV) or DEFAULT_BASE
+    tag = image_tag(base)
+    if not engine.image_exists(tag):
+        engine.build(str(data_dir()), tag=tag, buildargs={"NGINX_IMAGE": base}, on_line=on_line,
+                     labels={LABEL_ROUTER: "image"})
+    return tag
+
+
+def router_image(engine: Engine, router: Router) -> str:
+    """The image the running router service uses."""
+    svc = engine.service(router.service)
+    if svc is None:
+        raise RouterError(f"router {router.name} is not running", "start it with `dockline router up`",
+                          exit_code=3)
+    return svc.image.split("@", 1)[0]
+
+
+def probe_url(engine: Engine, router: Router, host: str = "127.0.0.1") -> str | None:
+    """``http://<host>:<edge published port>``, or ``None`` when the edge publishes none."""
+    edge = engine.service(router.edge)
+    if edge is None:
+        return None
+    port = next((p.published for p in edge.published_ports if p.target == 80 and p.published), None)
+    return f"http://{host}:{port}" if port else None
+
+
+def render_stack(router: Router, *, image: str, port: int, edge_config: str, bundle: Bundle,
+                 labels: Mapping[str, str]) -> dict[str, Any]:
+    """The router's stack file (package data) with dockline's values filled in. Pure."""
+    doc = yaml.safe_load((data_dir() / "stack.yml").read_text())
+    edge, nginx = doc["services"]["edge"], doc["services"]["nginx"]
+    for svc, role in ((edge, "edge"), (nginx, "routes")):
+        svc["image"] = image
+        svc["deploy"]["labels"] = {**labels, LABEL_ROUTER: router.name, LABEL_ROLE: role}
+    edge["ports"][0]["published"] = port
+    doc["networks"]["router"]["name"] = router.network
+    doc["configs"]["edge"]["name"] = edge_config
+    # Keep the routes it serves: a re-run of `router up` must not drop them.
+    mounts = []
+    for i, (name, target) in enumerate(sorted(bundle.mounts)):
+        key = f"route{i}"
+        doc["configs"][key] = {"external": True, "name": name}
+        mounts.append({"source": key, "target": target, "mode": 0o444})
+    if mounts:
+        nginx["configs"] = mounts
+    return doc
+
+
+@dataclass(frozen=True)
+class RouterUp:
+    """What `router up` did."""
+
+    router: str
+    image: str
+    port: int
+    outcome: WaitOutcome
+
+
+def router_up(
+    engine: Engine,
+    router: Router,
+    *,
+    port: int,
+    base: str | None,
+    timeout: timedelta,
+    labels: Mapping[str, str] | None = None,
+    on_line: Callable[[str], None] | None = None,
+    on_progress: Callable[[ProgressSnapshot], None] | None = None,
+) -> RouterUp:
+    """Build (if needed) and deploy the router stack; wait until it converges."""
+    from dockline.stack.wait import wait_services
+
+    validate_stack_name(router.name)
+    validate_port(port)
+    engine.require_manager()
+    image = ensure_image(engine, base, on_line)
+    if engine.network_id(router.network) is None:
+        engine.create_overlay_network(router.network, {**(labels or {}), LABEL_ROUTER: router.name})
+    edge_text = render_edge(router.service)
+    edge_config = f"{router.name[:40]}-edg-{hashlib.sha256(edge_text.encode()).hexdigest()[:12]}"
+    if engine.config_data(edge_config) is None:
+        engine.create_config(edge_config, edge_text.encode(),
+                             {**(labels or {}), LABEL_ROUTER: router.name, LABEL_KIND: "edge"})
+    bundle = Bundle()
+    if engine.service(router.service) is not None:
+        bundle, _ = current_bundle(engine, router)
+    doc = render_stack(router, image=image, port=port, edge_config=edge_config, bundle=bundle,
+                       labels=labels or {})
+    since = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="dockline-router-") as tmp:
+        path = Path(tmp) / "router.yml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        engine.stack_deploy(router.name, str(path), prune=False, with_registry_auth=False,
+                            resolve_image="never")
+    outcome = wait_services(engine, [router.edge, router.service], timeout, since=since,
+                            on_progress=on_progress)
+    return RouterUp(router.name, image, port, outcome)
+
+
+def router_down(engine: Engine, router: Router, timeout: timedelta = timedelta(seconds=60)) -> tuple[str, ...]:
+    """Remove the router stack, its configs and its network. Returns what was removed."""
+    validate_stack_name(router.name)
+    engine.stack_rm(router.name)
+    deadline = time.monotonic() + timeout.total_seconds()
+    removed: list[str] = []
+    while True:
+        left_services = engine.services(names=[router.edge, router.service])
+        configs = [c for c in engine.configs(labels={LABEL_ROUTER: router.name})]
+        for c in configs:
+            if engine.remove_config(c.id):
+                removed.append(c.name)
+        net_gone = engine.network_id(router.network) is None or engine.remove_network(router.network)
+        if not left_services and net_gone and not engine.configs(labels={LABEL_ROUTER: router.name}):
+            return tuple(removed)
+        if time.monotonic() > deadline:
+            raise RouterError(f"router {router.name} is not fully removed after {timeout.total_seconds():.0f}s",
+                              "run `dockline router down` again")
+        time.sleep(0.5)
+
+
+@dataclass(frozen=True)
+class RouterStatus:
+    """What `router status` and `routes` show."""
+
+    router: str
+    running: bool
+    image: str | None
+    url: str | None
+    version: str
+    routes: tuple[dict[str, Any], ...]
+    configs: tuple[str, ...]
+    services: tuple[dict[str, Any], ...]
+
+
+def router_status(engine: Engine, router: Router) -> RouterStatus:
+    svc = engine.service(router.service)
+    if svc is None:
+        return RouterStatus(router.name, False, None, None, "none", (), (), ())
+    bundle, _ = current_bundle(engine, router)
+    by_app = {e.file.app: e.config for e in bundle.entries if e.file.kind == "location"}
+    routes = tuple(
+        {"app": t.route.app, "path": t.route.path, "service": t.route.service, "mode": t.mode.value,
+         "servers": list(t.servers), "config": by_app.get(t.route.app), "version": bundle.version}
+        for t in sorted(bundle.table.targets, key=lambda t: t.route.path)
+    )
+    services = []
+    for s in engine.services(names=[router.edge, router.service]):
+        tasks = [t for t in engine.tasks([s.id]) if t.desired_state == "running"]
+        services.append({"service": s.name, "running": sum(t.state == "running" for t in tasks),
+                         "desired": s.replicas, "update": s.update.state if s.update else None})
+    return RouterStatus(router.name, True, svc.image.split("@", 1)[0], probe_url(engine, router),
+                        bundle.version, routes, bundle.names, tuple(services))

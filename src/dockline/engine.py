@@ -645,6 +645,27 @@ class Engine:
                            filters={k: list(v) for k, v in filters.items()}, decode=True)
         return EventSubscription(stream)
 
+    # ---- volumes (owner: eventpage demo) ------------------------------------------------
+    def volume_exists(self, name: str) -> bool:
+        """Whether a local volume of that name exists."""
+        try:
+            self.call("the volume inspect", self._api.inspect_volume, name)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def remove_volume(self, name: str) -> bool:
+        """Remove a volume; True when gone (absent is gone), False while a container uses it."""
+        try:
+            self.call("the volume removal", self._api.remove_volume, name)
+            return True
+        except docker.errors.NotFound:
+            return True
+        except EngineError as e:
+            if "in use" in e.message:
+                return False
+            raise
+
     # ---- swarm nodes (owner: cluster; models in dockline.cluster.nodes) -------------
     def nodes(self) -> list[NodeInfo]:
         """Every node of the swarm (needs a manager with quorum)."""

@@ -531,3 +531,145 @@ def iter_instructions(df: Dockerfile, *, onbuild: bool = False) -> Iterator[Inst
         yield ins
         if onbuild and ins.sub is not None:
             yield ins.sub
+
+
+# ---------------------------------------------------------------------------------
+# Files: discovery, reading, structural validity, the per-file run
+
+
+MAX_FILE_BYTES = 4 << 20  # real Dockerfiles are < 200 kB; anything this big is not one
+DOCKERFILE_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What linting one input gave: findings, or the error that stopped it."""
+
+    path: str
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None  # message when the file could not be read or parsed
+    error_line: int | None = None
+    error_column: int | None = None
+    fixed: int = 0  # fixes applied (with --fix)
+    original: str | None = field(default=None, repr=False)  # text before fixes (for --diff)
+    fixed_text: str | None = field(default=None, repr=False)
+
+
+def is_dockerfile_name(name: str) -> bool:
+    """``Dockerfile``, ``*.Dockerfile`` or ``Dockerfile.*``."""
+    return name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile.")
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[FileResult]]:
+    """Expand directories (recursively, sorted) into Dockerfiles; keep files and ``-``.
+    Returns the inputs and the errors for paths that give nothing to check."""
+    inputs: list[str] = []
+    errors: list[FileResult] = []
+    for raw in paths:
+        if raw == "-":
+            inputs.append(raw)
+            continue
+        p = Path(raw)
+        if p.is_dir():
+            found = []
+            for sub in sorted(p.rglob("*")):
+                if any(part in DOCKERFILE_SKIP_DIRS for part in sub.relative_to(p).parts[:-1]):
+                    continue
+                if is_dockerfile_name(sub.name) and sub.is_file():
+                    found.append(str(sub))
+            if not found:
+                errors.append(FileResult(raw, error="no Dockerfile here (looked for Dockerfile, *.Dockerfile, Dockerfile.*)"))
+            inputs.extend(found)
+        elif p.exists() or p.is_symlink():
+            inputs.append(raw)
+        else:
+            errors.append(FileResult(raw, error="no such file or directory"))
+    return inputs, errors
+
+
+def read_input(path: str, stdin: Any = None) -> bytes | FileResult:
+    """The bytes of ``path`` (``-``: stdin), or a FileResult with the error."""
+    import sys
+
+    try:
+        if path == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            data = stream.read(MAX_FILE_BYTES + 1)
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+        else:
+            p = Path(path)
+            if not p.is_file():
+                return FileResult(path, error="not a regular file")
+            size = p.stat().st_size
+            if size > MAX_FILE_BYTES:
+                return FileResult(path, error=f"file too large for a Dockerfile ({size / 1e6:.1f} MB > {MAX_FILE_BYTES >> 20} MiB)")
+            with p.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        return FileResult(path, error=f"cannot read: {e.strerror or e}")
+    if len(data) > MAX_FILE_BYTES:
+        return FileResult(path, error=f"input too large for a Dockerfile (> {MAX_FILE_BYTES >> 20} MiB)")
+    return data
+
+
+def structural_error(df: Dockerfile) -> tuple[str, int, int] | None:
+    """What BuildKit's instruction layer rejects after parsing: (message, line, column)."""
+    if not df.instructions:
+        return ("file with no instructions", 1, 1)
+    for ins in df.instructions:
+        for i in (ins, ins.sub):
+            if i is not None and not getattr(i, "known", True):
+                raw = getattr(i, "keyword_raw", "") or i.keyword
+                return (f"unknown instruction: {raw}", i.pos.line, i.pos.column)
+    first = next((i for i in df.instructions if i.keyword != "ARG"), None)
+    if first is None or first.keyword != "FROM":
+        if not any(i.keyword == "FROM" for i in df.instructions):
+            return ("no FROM instruction: nothing to build", 1, 1)
+    for st in df.stages:
+        if not st.from_instruction.text.strip():
+            f = st.from_instruction
+            return ("FROM requires the name of an image", f.pos.line, f.pos.column)
+    return None
+
+
+def lint_bytes(
+    data: bytes,
+    path: str,
+    settings: RuleSettings | None = None,
+    *,
+    context_dir: Path | None = None,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+) -> FileResult:
+    """Parse, (fix,) check one file.  Never raises for bad input: errors are in the result."""
+    from dockline.dockerfile.parser import parse
+    from dockline.errors import DockerfileSyntaxError
+
+    try:
+        df = parse(data, path)
+    except DockerfileSyntaxError as e:
+        return FileResult(path, error=getattr(e, "raw_message", str(e)), error_line=e.line, error_column=e.column)
+    except RecursionError:
+        return FileResult(path, error="nesting too deep to parse")
+    bad = structural_error(df)
+    if bad is not None:
+        return FileResult(path, error=bad[0], error_line=bad[1], error_column=bad[2])
+    files = context_files(df, context_dir) if context_dir is not None else {}
+    fixed = 0
+    original = df.text
+    new_text = None
+    if fix:
+        from dockline.dockerfile.fixes import FixesDidNotSettle, fix_text
+
+        try:
+            outcome = fix_text(df.text, path, settings=settings, unsafe=unsafe_fixes, files=files)
+        except FixesDidNotSettle as e:
+            log.warning("%s: %s; file left unchanged", path, e)
+        else:
+            if outcome.applied:
+                fixed = outcome.applied
+                new_text = outcome.text
+                df = parse(new_text, path)
+    findings = check_dockerfile(df, settings, files=files)
+    return FileResult(path, tuple(findings), fixed=fixed, original=original, fixed_text=new_text)

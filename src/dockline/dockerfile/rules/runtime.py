@@ -236,20 +236,28 @@ def non_numeric_user(ctx: Context) -> Iterator[Hit]:
 # ---- ENTRYPOINT / CMD ----------------------------------------------------------------
 
 
-_SHELL_META = re.compile(r"[$`|&;<>(){}*?\[\]~#]|\\")
 
 
 def _to_exec_fix(ctx: Context, ins: Instruction, st: Stage) -> Fix | None:
     text = ins.text.strip()
-    if not text or _SHELL_META.search(text.replace("\\\n", "")) or is_windows_stage(ctx, st):
+    if not text or is_windows_stage(ctx, st):
         return None
     script = parse_script(text)
-    if len(script.commands) != 1 or script.errors or script.commands[0].assignments or script.commands[0].redirects:
+    if len(script.commands) != 1 or script.errors:
         return None
-    argv = list(script.commands[0].argv)
+    c = script.commands[0]
+    if c.assignments or c.redirects or c.depth or c.pipe_length != 1 or c.separator or c.negated:
+        return None
+    for w in c.words:
+        if "$" in w.raw or "`" in w.raw or "#" in w.raw:
+            return None
+        if w.raw == w.value and any(ch in w.value for ch in "*?[]{}~"):
+            return None  # an unquoted glob or brace/tilde expansion
+    if c.words[0].raw != c.words[0].value:
+        return None
     if ins.keyword == "CMD" and any(i.keyword == "ENTRYPOINT" for i in stage_instructions(ctx.df, st)):
         return None  # shell-form CMD becomes ["/bin/sh","-c",...] arguments of the ENTRYPOINT
-    return replace_args(ins, exec_form(argv), FixSafety.SAFE, "use the exec (JSON) form")
+    return replace_args(ins, exec_form(list(c.argv)), FixSafety.SAFE, "use the exec (JSON) form")
 
 
 @rule("DL3025", "shell-form-entrypoint", "warning", fix="safe")
@@ -386,16 +394,17 @@ def exec_single_string(ctx: Context) -> Iterator[Hit]:
                               "separate JSON strings")
 
 
-@rule("DKL020", "json-single-quotes", "error")
+@rule("DKL020", "invalid-json-form", "error")
 def json_single_quotes(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
-    Flags CMD/ENTRYPOINT/RUN written like JSON with single quotes
-    (`CMD ['nginx', '-g', 'daemon off;']`).
+    Flags CMD/ENTRYPOINT/RUN/SHELL that start like the exec (JSON) form but are not
+    valid JSON: single quotes (`CMD ['nginx', '-g', 'daemon off;']`), a missing
+    bracket or comma.
 
     ## Why is this bad?
-    JSON needs double quotes.  Docker silently treats the line as shell form and
-    runs `/bin/sh -c "['nginx', ...]"`, which fails at start-up.
+    Docker silently treats the line as shell form and runs
+    `/bin/sh -c "['nginx', ...]"`, which fails when the container starts.
 
     ## Example
     ```dockerfile
@@ -418,7 +427,7 @@ def json_single_quotes(ctx: Context) -> Iterator[Hit]:
     for ins in ctx.df.instructions:
         if ins.keyword in ("CMD", "ENTRYPOINT", "RUN", "SHELL") and not ins.json_form:
             t = ins.text.strip()
-            if t.startswith("[") and t.endswith("]") and ("'" in t or not t[1:-1].strip().startswith('"')):
+            if re.match(r"""^\[\s*(["'“‘]|\])""", t):
                 yield at(ins, "this looks like the exec (JSON) form but is not valid JSON (use double quotes): "
                               "Docker runs it as a shell command")
 

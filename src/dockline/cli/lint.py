@@ -1,0 +1,250 @@
+"""``dockline lint``: check Dockerfiles (hadolint's DL rules + dockline's DKL rules).
+
+Imports stay inside the command: the CLI package imports every module at start-up,
+and the lint path must start fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+_FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github",
+                   "tty", "codeclimate", "gitlab_codeclimate"]
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("-f", "--format", "fmt", type=click.Choice(_FORMAT_CHOICES), default=None,
+              help="Output format (default: human).")
+@click.option("-t", "--failure-threshold", type=click.Choice(["error", "warning", "info", "style", "none"]),
+              default=None, help="Exit 1 only for findings at or above this severity (default: info).")
+@click.option("--no-fail", is_flag=True, default=None, help="Exit 0 even with findings.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Config file (default: .dockline.yaml / .hadolint.yaml, see docs/lint.md).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Ignore a rule (repeatable).")
+@click.option("--error", "as_error", multiple=True, metavar="RULE", help="Report RULE as error.")
+@click.option("--warning", "as_warning", multiple=True, metavar="RULE", help="Report RULE as warning.")
+@click.option("--info", "as_info", multiple=True, metavar="RULE", help="Report RULE as info.")
+@click.option("--style", "as_style", multiple=True, metavar="RULE", help="Report RULE as style.")
+@click.option("--trusted-registry", multiple=True, metavar="REGISTRY", help="Allowed registry for DL3026.")
+@click.option("--require-label", multiple=True, metavar="LABEL:TYPE", help="Label schema entry (DL3049-DL3058).")
+@click.option("--strict-labels", is_flag=True, default=None, help="Labels outside the schema are findings.")
+@click.option("--disable-ignore-pragma", is_flag=True, default=None, help="Ignore inline ignore pragmas.")
+@click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None,
+              help="Build context (to read the ENTRYPOINT script); default: each Dockerfile's directory.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, apply unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Show the fixes as a unified diff; write nothing.")
+@click.option("--explain", metavar="RULE", default=None, help="Print a rule's documentation and exit.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--docs", "print_docs", is_flag=True, help="Print docs/rules.md (generated from the rules) and exit.")
+def lint_command(paths: tuple[str, ...], fmt: str | None, failure_threshold: str | None, no_fail: bool | None,
+                 config_path: str | None, ignore: tuple[str, ...], as_error: tuple[str, ...],
+                 as_warning: tuple[str, ...], as_info: tuple[str, ...], as_style: tuple[str, ...],
+                 trusted_registry: tuple[str, ...], require_label: tuple[str, ...], strict_labels: bool | None,
+                 disable_ignore_pragma: bool | None, context_dir: str | None, fix: bool, unsafe_fixes: bool,
+                 diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> None:
+    """Lint Dockerfiles: files, directories (searched for Dockerfile, *.Dockerfile,
+    Dockerfile.*) or - for stdin.
+
+    Exit 0 clean, 1 findings at or above the failure threshold, 2 bad input or usage
+    (unreadable or unparsable files are reported with the others, then exit 2).
+    """
+    ctx = click.get_current_context()
+    code = _run(
+        paths=paths, fmt=fmt, failure_threshold=failure_threshold, no_fail=no_fail, config_path=config_path,
+        ignore=ignore, overrides={"error": as_error, "warning": as_warning, "info": as_info, "style": as_style},
+        trusted_registries=trusted_registry, require_labels=require_label, strict_labels=strict_labels,
+        disable_ignore_pragma=disable_ignore_pragma, context_dir=context_dir, fix=fix,
+        unsafe_fixes=unsafe_fixes, diff=diff, explain=explain, list_rules=list_rules, print_docs=print_docs,
+    )
+    ctx.exit(code)
+
+
+def _config(config_path: str | None, failure_threshold: str | None, no_fail: bool | None,
+            ignore: tuple[str, ...], overrides: dict[str, tuple[str, ...]], trusted_registries: tuple[str, ...],
+            require_labels: tuple[str, ...], strict_labels: bool | None,
+            disable_ignore_pragma: bool | None) -> Any:
+    """File config, then command-line flags on top."""
+    import dataclasses
+    from pathlib import Path
+
+    from dockline.dockerfile.lintconfig import find_config, load_config
+    from dockline.errors import UsageError
+
+    path = Path(config_path) if config_path else find_config(Path.cwd())
+    if config_path and not Path(config_path).is_file():
+        raise UsageError(f"--config {config_path}: no such file")
+    cfg = load_config(path)
+    changes: dict[str, Any] = {}
+    if failure_threshold is not None:
+        changes["failure_threshold"] = failure_threshold
+    if no_fail:
+        changes["no_fail"] = True
+    if ignore:
+        changes["ignored"] = cfg.ignored | {r.strip().upper() for x in ignore for r in x.split(",") if r.strip()}
+    ov = dict(cfg.override)
+    for level, ids in overrides.items():
+        for x in ids:
+            for r in x.split(","):
+                if r.strip():
+                    ov[r.strip().upper()] = level
+    changes["override"] = ov
+    if trusted_registries:
+        changes["trusted_registries"] = cfg.trusted_registries + tuple(trusted_registries)
+    if require_labels:
+        schema = dict(cfg.label_schema)
+        for item in require_labels:
+            name, _, kind = item.partition(":")
+            if not name or kind not in ("text", "url", "semver", "hash", "rfc3339", "spdx", "email"):
+                raise UsageError(f"--require-label {item!r}: use LABEL:TYPE with TYPE one of "
+                                 "text, url, semver, hash, rfc3339, spdx, email")
+            schema[name] = kind
+        changes["label_schema"] = schema
+    if strict_labels:
+        changes["strict_labels"] = True
+    if disable_ignore_pragma:
+        changes["disable_ignore_pragma"] = True
+    return dataclasses.replace(cfg, **changes)
+
+
+def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | None, no_fail: bool | None,
+         config_path: str | None, ignore: tuple[str, ...], overrides: dict[str, tuple[str, ...]],
+         trusted_registries: tuple[str, ...], require_labels: tuple[str, ...], strict_labels: bool | None,
+         disable_ignore_pragma: bool | None, context_dir: str | None, fix: bool, unsafe_fixes: bool,
+         diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> int:
+    import difflib
+    import sys
+    from pathlib import Path
+
+    from dockline import output
+    from dockline.dockerfile import formats, lint
+    from dockline.dockerfile.lintconfig import FORMAT_ALIASES
+    from dockline.errors import UsageError
+
+    rules = lint.registry()
+    if explain is not None:
+        rid = explain.strip().upper()
+        r = rules.get(rid) or next((x for x in rules.values() if x.name == explain.strip()), None)
+        if r is None:
+            raise UsageError(f"--explain {explain}: no such rule", "see `dockline lint --list-rules`")
+        output.emit_text(explain_text(r))
+        return 0
+    if list_rules:
+        for r in rules.values():
+            output.emit_text(f"{r.id:<8} {r.severity.label:<8} {r.status:<8} {r.fix.value:<7} {r.name}: {r.summary}")
+        return 0
+    if print_docs:
+        output.emit_text(rules_markdown())
+        return 0
+    if not paths:
+        raise UsageError("no Dockerfile given", "pass files, directories or - for stdin: dockline lint Dockerfile")
+    if fix and "-" in paths and not diff:
+        raise UsageError("--fix cannot write to stdin", "use --diff to see the fixes for stdin")
+    cfg = _config(config_path, failure_threshold, no_fail, ignore, overrides, trusted_registries,
+                  require_labels, strict_labels, disable_ignore_pragma)
+    for rid in list(cfg.ignored) + list(cfg.override):
+        if rid not in rules and not rid.startswith("SC"):
+            output.warn(f"unknown rule id {rid} (in ignore/override): see `dockline lint --list-rules`")
+    fmt = FORMAT_ALIASES.get(fmt or cfg.format or "human", fmt or cfg.format or "human")
+    settings = cfg.rule_settings()
+    inputs, results = lint.discover(paths)
+    results = list(results)
+    ctx_override = Path(context_dir) if context_dir else None
+    for path in inputs:
+        data = lint.read_input(path)
+        if isinstance(data, lint.FileResult):
+            results.append(data)
+            continue
+        ctx_dir = ctx_override or (None if path == "-" else Path(path).parent)
+        res = lint.lint_bytes(data, path, settings, context_dir=ctx_dir, fix=fix or diff,
+                              unsafe_fixes=unsafe_fixes)
+        if res.fixed_text is not None and res.original is not None:
+            if diff:
+                output.emit_text("".join(difflib.unified_diff(
+                    res.original.splitlines(keepends=True), res.fixed_text.splitlines(keepends=True),
+                    fromfile=f"a/{path}", tofile=f"b/{path}")))
+            else:
+                _write_fixed(Path(path), data, res.fixed_text)
+        results.append(res)
+    # order: as given (discovery order), errors where they occurred
+    order = {p: i for i, p in enumerate(list(paths) + inputs)}
+    results.sort(key=lambda r: order.get(r.path, len(order)))
+    if diff:
+        for r in results:
+            if r.error is not None:
+                output.error(f"{r.path}: {r.error}")
+        n = sum(r.fixed for r in results)
+        files_n = sum(1 for r in results if r.fixed)
+        output.info(f"{n} fix{'es' if n != 1 else ''} in {files_n} file{'s' if files_n != 1 else ''} would be applied"
+                    if n else "nothing to fix")
+        if any(r.error is not None for r in results):
+            return 2
+        return 1 if n else 0
+    if fmt == "human":
+        text = formats.human(results)
+        if text:
+            output.out_console().print(text, highlight=False, soft_wrap=True)
+    else:
+        output.emit_text(formats.render(fmt, results, rules))
+    for r in results:
+        if r.error is not None:
+            where = r.path + (f":{r.error_line}" if r.error_line else "") + (f":{r.error_column}" if r.error_line and r.error_column else "")
+            output.error(f"{where}: {r.error}")
+    output.info(formats.summary(results))
+    if any(r.error is not None for r in results):
+        return 2
+    if cfg.no_fail:
+        return 0
+    threshold = lint.Severity.parse(cfg.failure_threshold)
+    if threshold is lint.Severity.NONE:
+        return 0
+    if any(f.severity >= threshold for r in results for f in r.findings):
+        return 1
+    return 0
+
+
+def _write_fixed(path: Any, original: bytes, text: str) -> None:
+    """Write fixed text back, keeping the BOM and line endings of the original."""
+    data = text.encode("utf-8")
+    if original.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    tmp = path.with_name(path.name + ".dockline-fix")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def explain_text(r: Any) -> str:
+    """``--explain``: the rule header and its docstring."""
+    return (f"# {r.id} {r.name}\n\nseverity: {r.severity.label} | status: {r.status} | fix: {r.fix.value} "
+            f"| family: {r.family}\n\n{r.doc}\n")
+
+
+def rules_markdown() -> str:
+    """docs/rules.md, generated from the registry."""
+    from dockline.dockerfile import lint
+
+    rules = lint.registry()
+    out = ["# dockline lint rules", "",
+           "Generated from the rule docstrings by `dockline lint --docs > docs/rules.md`; do not edit by hand.",
+           "", f"{len(rules)} rules. Severity is the default (change it with `override:` in the config).", "",
+           "| id | name | severity | status | fix | summary |", "|---|---|---|---|---|---|"]
+    for r in rules.values():
+        summary = r.summary.replace("|", "\\|")
+        out.append(f"| [{r.id}](#{r.id.lower()}) | {r.name} | {r.severity.label} | {r.status} | {r.fix.value} | "
+                   f"{summary} |")
+    out.append("")
+    for r in rules.values():
+        out.append(f"## {r.id}")
+        out.append("")
+        out.append(f"**{r.name}** — severity {r.severity.label}, {r.status}, fix: {r.fix.value}, family `{r.family}`")
+        out.append("")
+        out.append(r.doc.replace("\n## ", "\n### ").replace("## What it does", "### What it does", 1))
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(lint_command)

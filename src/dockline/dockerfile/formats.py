@@ -1,0 +1,227 @@
+"""Render lint results: human (rich markup), json, sarif 2.1.0, checkstyle, gitlab, github.
+
+Pure: every renderer takes the results and returns a string; the CLI prints it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from xml.sax.saxutils import quoteattr
+
+from dockline import __version__
+from dockline.dockerfile.lint import FileResult, Finding, Rule, Severity
+
+TOOL_URI = "https://github.com/dockline/dockline"
+
+
+def _error_finding(r: FileResult) -> Finding:
+    return Finding(rule="DL1000", severity=Severity.ERROR, message=r.error or "", path=r.path,
+                   line=r.error_line or 1, column=r.error_column or 1, end_line=r.error_line or 1,
+                   name="parse-error")
+
+
+def all_findings(results: Sequence[FileResult]) -> list[Finding]:
+    """Findings of every file, parse errors included as DL1000 (like hadolint)."""
+    out: list[Finding] = []
+    for r in results:
+        if r.error is not None:
+            out.append(_error_finding(r))
+        out.extend(r.findings)
+    return out
+
+
+# ---- human -------------------------------------------------------------------------
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.STYLE: "magenta"}
+
+
+def human(results: Sequence[FileResult], *, show_source: bool = True) -> str:
+    """Rich markup: ``file:line:col ID severity message`` and the source line."""
+    def escape(text: str) -> str:
+        return text.replace("[", "\\[")
+
+    lines: list[str] = []
+    for r in results:
+        for f in r.findings:
+            fixable = " [dim]\\[fixable][/dim]" if f.fix is not None else ""
+            lines.append(
+                f"[bold]{escape(f.path)}[/bold]:{f.line}:{f.column} [{_STYLE[f.severity]}]{f.rule}[/] "
+                f"[{_STYLE[f.severity]}]{f.severity.label}[/]: {escape(f.message)}{fixable}"
+            )
+            if show_source and f.source.strip():
+                lines.append(f"[dim]{f.line:>5} |[/dim] {escape(f.source.rstrip())}")
+    return "\n".join(lines)
+
+
+def summary(results: Sequence[FileResult]) -> str:
+    """One line: files, findings by severity, errors, fixes."""
+    found = [f for r in results for f in r.findings]
+    by = {s: sum(1 for f in found if f.severity is s) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO, Severity.STYLE)}
+    bad = sum(1 for r in results if r.error is not None)
+    fixed = sum(r.fixed for r in results)
+    parts = [f"{len(results)} file{'s' if len(results) != 1 else ''} checked"]
+    if bad:
+        parts[0] = f"{len(results) - bad} of {len(results)} files checked"
+    parts.append(f"{len(found)} finding{'s' if len(found) != 1 else ''}" + (
+        " (" + ", ".join(f"{n} {s.label}" for s, n in by.items() if n) + ")" if found else ""))
+    fixable = sum(1 for f in found if f.fix is not None)
+    if fixable:
+        parts.append(f"{fixable} fixable with --fix")
+    if fixed:
+        parts.append(f"{fixed} fixed")
+    if bad:
+        parts.append(f"{bad} could not be checked")
+    return ", ".join(parts)
+
+
+# ---- json ------------------------------------------------------------------------------
+
+
+def to_json(results: Sequence[FileResult]) -> str:
+    """hadolint's JSON list ``{code, column, file, level, line, message}`` plus dockline's extras."""
+    return json.dumps([f.to_dict() for f in all_findings(results)], indent=2)
+
+
+# ---- sarif -----------------------------------------------------------------------------
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.STYLE: "note",
+                Severity.NONE: "none"}
+
+
+def to_sarif(results: Sequence[FileResult], rules: dict[str, Rule]) -> str:
+    """A SARIF 2.1.0 log with one run."""
+    findings = all_findings(results)
+    used = sorted({f.rule for f in findings})
+    index = {rid: i for i, rid in enumerate(used)}
+    descriptors = []
+    for rid in used:
+        r = rules.get(rid)
+        d: dict[str, object] = {"id": rid}
+        if r is not None:
+            d["name"] = r.name
+            d["shortDescription"] = {"text": r.summary or r.name}
+            d["helpUri"] = f"{TOOL_URI}/blob/main/docs/rules.md#{rid.lower()}"
+            d["defaultConfiguration"] = {"level": _SARIF_LEVEL[r.severity]}
+            d["properties"] = {"status": r.status, "fix": r.fix.value}
+        else:
+            d["name"] = "parse-error"
+            d["shortDescription"] = {"text": "The Dockerfile could not be parsed"}
+        descriptors.append(d)
+    out_results = []
+    for f in findings:
+        region: dict[str, int] = {"startLine": f.line, "startColumn": f.column}
+        if f.end_line >= f.line:
+            region["endLine"] = f.end_line
+        out_results.append({
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": _SARIF_LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _uri(f.path)},
+                "region": region,
+            }}],
+        })
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "dockline", "version": __version__, "informationUri": TOOL_URI,
+                                "rules": descriptors}},
+            "results": out_results,
+        }],
+    }
+    return json.dumps(log, indent=2)
+
+
+def _uri(path: str) -> str:
+    from urllib.parse import quote
+
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return quote(p, safe="/:")
+
+
+# ---- checkstyle ----------------------------------------------------------------------------
+
+_CS_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info", Severity.STYLE: "info"}
+
+
+def to_checkstyle(results: Sequence[FileResult]) -> str:
+    """Checkstyle XML (one ``<file>`` per input)."""
+    out = ["<?xml version='1.0' encoding='UTF-8'?>", '<checkstyle version="4.3">']
+    for r in results:
+        fs = ([_error_finding(r)] if r.error is not None else []) + list(r.findings)
+        out.append(f"  <file name={quoteattr(r.path)}>")
+        for f in fs:
+            out.append(
+                f"    <error line=\"{f.line}\" column=\"{f.column}\" severity=\"{_CS_LEVEL[f.severity]}\" "
+                f"message={quoteattr(f.message)} source={quoteattr('dockline.' + f.rule)}/>"
+            )
+        out.append("  </file>")
+    out.append("</checkstyle>")
+    return "\n".join(out)
+
+
+# ---- gitlab code quality (codeclimate) -------------------------------------------------------
+
+_GL_LEVEL = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "minor", Severity.STYLE: "info"}
+
+
+def to_gitlab(results: Sequence[FileResult]) -> str:
+    """GitLab Code Quality report (a Code Climate issue list)."""
+    issues = []
+    for f in all_findings(results):
+        fp = hashlib.sha256(f"{f.path}:{f.line}:{f.rule}:{f.message}".encode()).hexdigest()
+        issues.append({
+            "type": "issue",
+            "check_name": f.rule,
+            "description": f"{f.rule}: {f.message}",
+            "categories": ["Style" if f.severity is Severity.STYLE else "Bug Risk"],
+            "fingerprint": fp,
+            "severity": _GL_LEVEL[f.severity],
+            "location": {"path": f.path, "lines": {"begin": f.line, "end": f.end_line}},
+        })
+    return json.dumps(issues, indent=2)
+
+
+# ---- github workflow commands -----------------------------------------------------------------
+
+_GH_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.STYLE: "notice"}
+
+
+def _gh_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(s: str) -> str:
+    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(results: Sequence[FileResult]) -> str:
+    """GitHub Actions annotations (``::error file=...,line=...::message``)."""
+    lines = []
+    for f in all_findings(results):
+        lines.append(
+            f"::{_GH_LEVEL[f.severity]} file={_gh_prop(f.path)},line={f.line},col={f.column},"
+            f"endLine={f.end_line},title={_gh_prop(f.rule)}::{_gh_data(f.rule + ' ' + f.message)}"
+        )
+    return "\n".join(lines)
+
+
+def render(fmt: str, results: Sequence[FileResult], rules: dict[str, Rule]) -> str:
+    """Dispatch on the format name (machine formats only; human is printed by the CLI)."""
+    if fmt == "json":
+        return to_json(results)
+    if fmt == "sarif":
+        return to_sarif(results, rules)
+    if fmt == "checkstyle":
+        return to_checkstyle(results)
+    if fmt == "gitlab":
+        return to_gitlab(results)
+    if fmt == "github":
+        return to_github(results)
+    raise ValueError(f"unknown format {fmt!r}")

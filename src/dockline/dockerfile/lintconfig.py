@@ -1,0 +1,213 @@
+"""Lint configuration: ``.dockline.yaml`` (section ``lint:``) and hadolint's ``.hadolint.yaml``.
+
+Keys (hadolint's names, so a ``.hadolint.yaml`` works unchanged)::
+
+    lint:
+      failure-threshold: info        # error | warning | info | style | none
+      no-fail: false
+      ignored: [DL3008, DKL004]
+      override:
+        error: [DL3015]
+        warning: []
+        info: []
+        style: []
+      trustedRegistries: [registry.example.com, "*.gcr.io"]
+      label-schema:
+        org.opencontainers.image.version: semver   # text|url|semver|hash|rfc3339|spdx|email
+      strict-labels: false
+      disable-ignore-pragma: false
+      format: human
+
+Files searched when no ``--config`` is given (first found wins): ``.dockline.yaml``,
+``.dockline.yml``, ``.hadolint.yaml``, ``.hadolint.yml`` in the current directory,
+then ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
+``~/.hadolint.yaml``.  Errors name the key path: ``lint.override.error[1]: ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockline.errors import ConfigError
+
+_SEVERITIES = ("error", "warning", "info", "style", "ignore", "none")
+_LABEL_TYPES = ("text", "url", "semver", "hash", "rfc3339", "spdx", "email")
+_KNOWN_KEYS = {
+    "failure-threshold", "no-fail", "ignored", "override", "trustedRegistries", "trusted-registries",
+    "label-schema", "strict-labels", "disable-ignore-pragma", "format", "no-color", "verbose",
+}
+_RULE_ID = re.compile(r"^[A-Z]{2,4}\d{3,5}$")
+FORMATS = ("human", "json", "sarif", "checkstyle", "gitlab", "github")
+FORMAT_ALIASES = {"tty": "human", "text": "human", "codeclimate": "gitlab", "gitlab_codeclimate": "gitlab",
+                  "gitlab-codeclimate": "gitlab", "github-actions": "github", "gnu": "human"}
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """Effective lint settings (defaults < file < command line)."""
+
+    failure_threshold: str = "info"
+    no_fail: bool = False
+    ignored: frozenset[str] = frozenset()
+    override: Mapping[str, str] = field(default_factory=dict)  # rule id → severity name
+    trusted_registries: tuple[str, ...] = ()
+    label_schema: Mapping[str, str] = field(default_factory=dict)
+    strict_labels: bool = False
+    disable_ignore_pragma: bool = False
+    format: str | None = None
+    source: str | None = None  # the file it came from
+
+    def rule_settings(self) -> Any:
+        """The engine's :class:`~dockline.dockerfile.lint.RuleSettings`."""
+        from dockline.dockerfile.lint import RuleSettings, Severity
+
+        label_opts = {"label_schema": dict(self.label_schema), "strict_labels": self.strict_labels}
+        options: dict[str, dict[str, Any]] = {
+            rid: label_opts for rid in ("DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3054",
+                                        "DL3055", "DL3056", "DL3058")
+        }
+        options["DL3026"] = {"trusted_registries": list(self.trusted_registries)}
+        return RuleSettings(
+            ignored=self.ignored,
+            overrides={k: Severity.parse(v) for k, v in self.override.items()},
+            options=options,
+            disable_pragmas=self.disable_ignore_pragma,
+        )
+
+
+def find_config(cwd: Path) -> Path | None:
+    """The first config file found (see the module docstring)."""
+    for name in (".dockline.yaml", ".dockline.yml", ".hadolint.yaml", ".hadolint.yml"):
+        p = cwd / name
+        if p.is_file():
+            return p
+    home = Path(os.environ.get("HOME", "~")).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    candidates = []
+    if xdg:
+        candidates += [Path(xdg) / "hadolint.yaml", Path(xdg) / "hadolint.yml"]
+    candidates += [home / ".config" / "hadolint.yaml", home / ".config" / "hadolint.yml",
+                   home / ".hadolint" / "hadolint.yaml", home / "hadolint" / "config.yaml",
+                   home / ".hadolint.yaml", home / ".hadolint.yml"]
+    for p in candidates:
+        if p.is_file():
+            return p
+    return None
+
+
+def load_config(path: Path | None) -> LintConfig:
+    """Load ``path`` (``None``: defaults).  Raises :class:`ConfigError` naming the key path."""
+    if path is None:
+        return LintConfig()
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        return LintConfig(source=str(path))
+    prefix = ""
+    if path.name.startswith(".dockline"):
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: top level: should be a mapping")
+        data = data.get("lint")
+        prefix = "lint."
+        if data is None:
+            return LintConfig(source=str(path))
+    return parse_config(data, prefix=prefix, source=str(path))
+
+
+def parse_config(data: Any, *, prefix: str = "", source: str | None = None) -> LintConfig:
+    """Validate a config mapping; errors name ``prefix`` + the key path."""
+    where = f"{source}: " if source else ""
+
+    def err(key: str, msg: str) -> ConfigError:
+        return ConfigError(f"{where}{prefix}{key}: {msg}")
+
+    if not isinstance(data, dict):
+        raise err("(section)" if prefix else "(top level)", "should be a mapping")
+    for k in data:
+        if k not in _KNOWN_KEYS:
+            raise err(str(k), f"unknown key (known: {', '.join(sorted(_KNOWN_KEYS))})")
+
+    def severity(key: str, v: Any) -> str:
+        if not isinstance(v, str) or v.lower() not in _SEVERITIES:
+            raise err(key, f"should be one of {', '.join(_SEVERITIES)}")
+        return v.lower()
+
+    def boolean(key: str) -> bool:
+        v = data.get(key, False)
+        if not isinstance(v, bool):
+            raise err(key, "should be true or false")
+        return v
+
+    def rule_list(key: str, v: Any) -> list[str]:
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            raise err(key, "should be a list of rule ids")
+        out = []
+        for i, item in enumerate(v):
+            if not isinstance(item, str) or not _RULE_ID.match(item.strip().upper()):
+                raise err(f"{key}[{i}]", f"{item!r} is not a rule id (like DL3008 or DKL001)")
+            out.append(item.strip().upper())
+        return out
+
+    threshold = severity("failure-threshold", data["failure-threshold"]) if "failure-threshold" in data else "info"
+    ignored = rule_list("ignored", data.get("ignored"))
+    override: dict[str, str] = {}
+    ov = data.get("override") or {}
+    if not isinstance(ov, dict):
+        raise err("override", "should be a mapping of error/warning/info/style to rule ids")
+    for level, ids in ov.items():
+        if level not in ("error", "warning", "info", "style", "ignore", "none"):
+            raise err(f"override.{level}", "unknown severity (error, warning, info, style)")
+        for rid in rule_list(f"override.{level}", ids):
+            override[rid] = level
+    tr = data.get("trustedRegistries", data.get("trusted-registries"))
+    key_tr = "trustedRegistries" if "trustedRegistries" in data else "trusted-registries"
+    if tr is None:
+        trusted: tuple[str, ...] = ()
+    elif isinstance(tr, str):
+        trusted = (tr,)
+    elif isinstance(tr, list) and all(isinstance(x, str) for x in tr):
+        trusted = tuple(tr)
+    else:
+        raise err(key_tr, "should be a registry name or a list of them")
+    ls = data.get("label-schema") or {}
+    if not isinstance(ls, dict):
+        raise err("label-schema", "should be a mapping of label name to type")
+    schema: dict[str, str] = {}
+    for name, kind in ls.items():
+        if not isinstance(kind, str) or kind not in _LABEL_TYPES:
+            raise err(f"label-schema.{name}", f"should be one of {', '.join(_LABEL_TYPES)}")
+        schema[str(name)] = kind
+    fmt = data.get("format")
+    if fmt is not None:
+        if not isinstance(fmt, str) or FORMAT_ALIASES.get(fmt, fmt) not in FORMATS:
+            raise err("format", f"should be one of {', '.join(FORMATS)}")
+        fmt = FORMAT_ALIASES.get(fmt, fmt)
+    return LintConfig(
+        failure_threshold=threshold,
+        no_fail=boolean("no-fail"),
+        ignored=frozenset(ignored),
+        override=override,
+        trusted_registries=trusted,
+        label_schema=schema,
+        strict_labels=boolean("strict-labels"),
+        disable_ignore_pragma=boolean("disable-ignore-pragma"),
+        format=fmt,
+        source=source,
+    )

@@ -91,6 +91,9 @@ class Instruction:
     raw_key_values: tuple[tuple[str, str | None], ...] = ()
     empty_continuation_lines: tuple[int, ...] = ()  # blank lines inside the continuation
     known: bool = True  # False for keywords BuildKit does not know (its dispatcher rejects them)
+    # first physical line (BuildKit's StartLine); before pos.line only when the instruction
+    # begins with a lone continuation line ("\\" alone, then the keyword)
+    start_line: int = 0
 
     def flag(self, name: str) -> Flag | None:
         """The first flag called ``name`` (lower-case, no dashes), or ``None``."""
@@ -106,7 +109,7 @@ class Instruction:
     @property
     def lines(self) -> range:
         """The physical line numbers this instruction spans."""
-        return range(self.pos.line, self.end_line + 1)
+        return range(self.start_line or self.pos.line, self.end_line + 1)
 
     @property
     def text(self) -> str:

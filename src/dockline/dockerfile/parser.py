@@ -19,8 +19,10 @@ The algorithm is linear in the size of the input.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 
 from dockline.dockerfile.model import (
@@ -508,9 +510,7 @@ class _Segments:
 
     def pos(self, offset: int) -> Position:
         starts = self.starts
-        k = len(starts) - 1
-        while k > 0 and starts[k] > offset:
-            k -= 1
+        k = 0 if len(starts) == 1 else max(bisect_right(starts, offset) - 1, 0)
         return Position(self.lines[k], self.cols[k] + offset - starts[k] + 1)
 
 
@@ -529,6 +529,21 @@ def _trim_continuation(line: str, esc: str) -> tuple[str, bool]:
 def parse(text: str | bytes, path: str | None = None) -> Dockerfile:
     """Parse a Dockerfile; raise DockerfileSyntaxError where BuildKit's parser would fail."""
     source = _decode(text, path)
+    if len(source) < _GC_PAUSE_THRESHOLD or not gc.isenabled():
+        return _parse(source, path)
+    # A huge file makes hundreds of thousands of small objects: the cyclic collector
+    # would rescan them again and again (about a quarter of the time); none are cycles.
+    gc.disable()
+    try:
+        return _parse(source, path)
+    finally:
+        gc.enable()
+
+
+_GC_PAUSE_THRESHOLD = 1 << 20
+
+
+def _parse(source: str, path: str | None) -> Dockerfile:
     phys = source.split("\n")
     if phys and phys[-1] == "" and source.endswith("\n"):
         phys.pop()
@@ -744,6 +759,7 @@ def _build_instruction(
         raw_key_values=raw_key_values,
         empty_continuation_lines=empty_cont,
         known=keyword in KNOWN_INSTRUCTIONS,
+        start_line=start_line,
     )
 
 
@@ -763,8 +779,8 @@ def _make_flag(word: str, lines: list[str], segs: _Segments, start: int, end: in
 
 def _unquote(value: str, esc: str) -> str:
     """Quote removal and escapes as BuildKit's lexer does, variables left as written."""
-    if not any(c in value for c in ("'", '"', esc, "$")):
-        return value
+    if "'" not in value and '"' not in value and esc not in value:
+        return value  # nothing to remove; variable references stay as written
     from dockline.dockerfile.semantic import ExpansionError, Lexer
 
     try:

@@ -446,6 +446,13 @@ def test_instruction_from_a_lone_escape_at_eof_is_kept_empty() -> None:
     assert not df.instructions[1].known
 
 
+def test_instruction_after_a_lone_escape_line_starts_there() -> None:
+    ins = one("FROM a\n\\\nRUN x\n")
+    assert ins.keyword == "RUN" and ins.pos == Position(3, 1)
+    assert ins.start_line == 2 and list(ins.lines) == [2, 3]
+    assert ins.original == "\\\nRUN x"
+
+
 def test_large_file_parses() -> None:
     body = "RUN echo hello world && \\\n    apt-get install -y foo \\\n    # comment\n    bar\n" * 20000
     df = parse("FROM a\n" + body)

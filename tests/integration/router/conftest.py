@@ -1,0 +1,3 @@
+"""Router integration fixtures (defined in routerkit.py)."""
+
+from routerkit import apps, images, router  # noqa: F401

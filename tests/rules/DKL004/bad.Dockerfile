@@ -1,0 +1,4 @@
+FROM debian:12 AS build
+USER builder
+FROM debian:12
+CMD ["app"]

@@ -1,0 +1,3 @@
+FROM debian:12
+COPY trap-entrypoint.sh /entrypoint.sh
+ENTRYPOINT ["/entrypoint.sh"]

@@ -1,0 +1,6 @@
+FROM debian:12
+RUN <<EOF
+set -e
+cd /src
+make
+EOF

@@ -1,0 +1,3 @@
+FROM debian:12
+ENTRYPOINT exec /app/run --port "$PORT"
+CMD run --verbose

@@ -54,6 +54,9 @@ class _ProbeGroup(click.Group):
     command_class = _ProbeCommand
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args:
+            _fail_line("usage: dockline health http|tcp|postgres|exec ... (see `dockline health --help`)")
+            raise click.exceptions.Exit(1)
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as e:

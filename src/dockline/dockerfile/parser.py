@@ -35,16 +35,18 @@ from dockline.dockerfile.model import (
 )
 from dockline.errors import DockerfileSyntaxError
 
-__all__ = ["parse", "dump", "KNOWN_INSTRUCTIONS", "HEREDOC_INSTRUCTIONS"]
+__all__ = ["HEREDOC_INSTRUCTIONS", "KNOWN_INSTRUCTIONS", "dump", "parse"]
 
 # Go's unicode.IsSpace (Python's str.isspace also counts \x1c-\x1f, Go does not).
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _GO_SPACE_SET = frozenset(GO_SPACE)
 # BuildKit's reWhitespace / tokenWhitespace: [\t\v\f\r ]+
 _RE_WS = re.compile(r"[\t\v\f\r ]+")
-_RE_DIRECTIVE = re.compile(r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z", re.S)
-_RE_HEREDOC = re.compile(r"([0-9]*)<<(-?)([^<]*)\Z", re.S)
-_RE_LEADING_TABS = re.compile(r"^\t+", re.M)
+_RE_DIRECTIVE = re.compile(
+    r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z", re.DOTALL
+)
+_RE_HEREDOC = re.compile(r"([0-9]*)<<(-?)([^<]*)\Z", re.DOTALL)
+_RE_LEADING_TABS = re.compile(r"^\t+", re.MULTILINE)
 _RE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
@@ -258,7 +260,7 @@ def _extract_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
 class _Node:
     """What BuildKit's dispatch functions return for an instruction's arguments."""
 
-    __slots__ = ("values", "json", "legacy", "pairs", "sub", "ignored")
+    __slots__ = ("ignored", "json", "legacy", "pairs", "sub", "values")
 
     def __init__(self) -> None:
         self.values: list[str] = []  # the "Next" chain (for ENV/LABEL: key, value, sep...)
@@ -272,7 +274,7 @@ class _Node:
 class _Logical:
     """One logical line split into keyword, flags and arguments."""
 
-    __slots__ = ("keyword_raw", "kw_off", "flags", "rest", "rest_off", "node")
+    __slots__ = ("flags", "keyword_raw", "kw_off", "node", "rest", "rest_off")
 
     def __init__(self) -> None:
         self.keyword_raw = ""
@@ -360,7 +362,7 @@ def _maybe_json(rest: str) -> list[str] | None:
     except _NotStringArray:
         raise _ParseError(
             "when using JSON array syntax, arrays must be comprised of strings only",
-            "write the exec form as a list of strings, e.g. [\"cmd\", \"arg\"]",
+            'write the exec form as a list of strings, e.g. ["cmd", "arg"]',
         ) from None
 
 
@@ -383,7 +385,7 @@ def _parse_name_val(node: _Node, rest: str, key: str, escape: str) -> None:
         if "=" not in word:
             raise _ParseError(
                 f"Syntax error - can't find = in {_go_quote(word)}. Must be of the form: name=value",
-                "quote values that contain spaces: name=\"a b\"",
+                'quote values that contain spaces: name="a b"',
             )
         k, v = word.split("=", 1)
         node.pairs.append((k, v))
@@ -482,8 +484,7 @@ def _decode(data: str | bytes, path: str | None) -> str:
             "point dockline at a text Dockerfile",
             path=path,
         )
-    if data.startswith("\ufeff"):
-        data = data[1:]
+    data = data.removeprefix("\ufeff")
     if _RE_SURROGATE.search(data):
         raise DockerfileSyntaxError(
             "binary file (not valid UTF-8), not a Dockerfile",
@@ -496,7 +497,7 @@ def _decode(data: str | bytes, path: str | None) -> str:
 class _Segments:
     """Maps offsets of a logical line back to physical line/column."""
 
-    __slots__ = ("starts", "lines", "cols")
+    __slots__ = ("cols", "lines", "starts")
 
     def __init__(self) -> None:
         self.starts: list[int] = []
@@ -557,7 +558,9 @@ def _parse(source: str, path: str | None) -> Dockerfile:
     comments: list[Comment] = []
     instructions: list[Instruction] = []
 
-    def error(message: str, hint: str | None, line: int | None, column: int | None = None) -> DockerfileSyntaxError:
+    def error(
+        message: str, hint: str | None, line: int | None, column: int | None = None
+    ) -> DockerfileSyntaxError:
         return DockerfileSyntaxError(message, hint, path=path, line=line, column=column)
 
     i = 0
@@ -591,7 +594,11 @@ def _parse(source: str, path: str | None) -> Dockerfile:
                 directives[key] = value
                 directive_pos[key] = Position(lineno, len(raw) - len(stripped) + 1)
         if is_comment:
-            comments.append(Comment(Position(lineno, len(raw) - len(stripped) + 1), stripped[1:].strip(GO_SPACE)))
+            comments.append(
+                Comment(
+                    Position(lineno, len(raw) - len(stripped) + 1), stripped[1:].strip(GO_SPACE)
+                )
+            )
             continue  # a comment line is empty once comments are trimmed
         content, eol = _trim_continuation(stripped, esc)
         if eol and content == "":
@@ -610,7 +617,10 @@ def _parse(source: str, path: str | None) -> Dockerfile:
             lead_stripped = nxt.lstrip(GO_SPACE)
             if lead_stripped.startswith("#"):
                 comments.append(
-                    Comment(Position(cur, len(nxt) - len(lead_stripped) + 1), lead_stripped[1:].strip(GO_SPACE))
+                    Comment(
+                        Position(cur, len(nxt) - len(lead_stripped) + 1),
+                        lead_stripped[1:].strip(GO_SPACE),
+                    )
                 )
                 continue
             if lead_stripped == "":
@@ -632,7 +642,11 @@ def _parse(source: str, path: str | None) -> Dockerfile:
         kw = lg.keyword_raw.lower()
         if kw == "onbuild" and lg.node.sub is not None:
             target = lg.node.sub
-        if target.keyword_raw.upper() in HEREDOC_INSTRUCTIONS and not target.node.json and "<<" in logical:
+        if (
+            target.keyword_raw.upper() in HEREDOC_INSTRUCTIONS
+            and not target.node.json
+            and "<<" in logical
+        ):
             try:
                 markers = _heredoc_markers(logical)
             except _ParseError as exc:
@@ -673,7 +687,9 @@ def _parse(source: str, path: str | None) -> Dockerfile:
                     )
                 )
         instructions.append(
-            _build_instruction(lg, segs, start_line, cur, lines, tuple(heredocs), tuple(empty_cont), esc)
+            _build_instruction(
+                lg, segs, start_line, cur, lines, tuple(heredocs), tuple(empty_cont), esc
+            )
         )
 
     if not instructions:
@@ -770,7 +786,7 @@ def _make_flag(word: str, lines: list[str], segs: _Segments, start: int, end: in
         raw = lines[pos.line - 1][pos.column - 1 : endpos.column]
     else:  # a flag split by a line continuation (rare): show the processed word
         raw = word
-    body = word[2:] if word.startswith("--") else word
+    body = word.removeprefix("--")
     if "=" in body:
         name, value = body.split("=", 1)
         return Flag(name=name.lower(), value=value, raw=raw, pos=pos, word=word)

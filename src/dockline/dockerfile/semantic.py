@@ -36,20 +36,20 @@ from dataclasses import dataclass, field
 from dockline.dockerfile.model import Dockerfile, Instruction, Stage
 
 __all__ = [
-    "ExpansionError",
+    "EXPANDING_INSTRUCTIONS",
+    "PLATFORM_ARGS",
+    "PROXY_ARGS",
     "Expansion",
+    "ExpansionError",
     "Lexer",
+    "Scope",
+    "build_stages",
     "expand",
     "expand_words",
     "expansion",
-    "Scope",
     "global_env",
-    "stage_scopes",
     "stage_env",
-    "build_stages",
-    "PROXY_ARGS",
-    "PLATFORM_ARGS",
-    "EXPANDING_INSTRUCTIONS",
+    "stage_scopes",
 ]
 
 #: ARGs predefined by Docker: usable without declaration (values come from --build-arg).
@@ -68,10 +68,24 @@ PLATFORM_ARGS = frozenset(
 )  # fmt: skip
 #: Instructions whose arguments BuildKit expands (RUN/CMD/ENTRYPOINT are left to the shell).
 EXPANDING_INSTRUCTIONS = frozenset(
-    {"ADD", "COPY", "ENV", "EXPOSE", "FROM", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"}
+    {
+        "ADD",
+        "COPY",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "LABEL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+        "ARG",
+    }
 )
 
-_GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_GO_SPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 _REGEX_META = frozenset("[]{}.+()|^$")
 
@@ -94,7 +108,7 @@ class Expansion:
 
 
 class _Words:
-    __slots__ = ("buf", "words", "in_word")
+    __slots__ = ("buf", "in_word", "words")
 
     def __init__(self) -> None:
         self.buf: list[str] = []
@@ -206,7 +220,9 @@ class _Run:
         out = ["'"] if raw else []
         end = self.s.find("'", self.i)
         if end < 0:
-            raise ExpansionError("unexpected end of statement while looking for matching single-quote")
+            raise ExpansionError(
+                "unexpected end of statement while looking for matching single-quote"
+            )
         out.append(self.s[self.i : end])
         self.i = end + 1
         if raw:
@@ -221,7 +237,9 @@ class _Run:
         out = ['"'] if raw else []
         while True:
             if self.i >= self.n:
-                raise ExpansionError("unexpected end of statement while looking for matching double-quote")
+                raise ExpansionError(
+                    "unexpected end of statement while looking for matching double-quote"
+                )
             ch = s[self.i]
             if ch == '"':
                 self.i += 1
@@ -377,7 +395,9 @@ def _glob_regex(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[str]:
                 continue
             if i >= n or pattern[i] not in "*?\\":
                 bad = pattern[i] if i < n else ""
-                raise ExpansionError(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{bad}'")
+                raise ExpansionError(
+                    f"invalid pattern ({pattern}) in substitution: invalid escape '\\{bad}'"
+                )
             out.append("\\" + pattern[i])
             i += 1
             continue
@@ -421,7 +441,7 @@ class Lexer:
     written, ``skip_process_quotes`` treats quotes as ordinary characters.
     """
 
-    __slots__ = ("escape", "raw_quotes", "raw_escapes", "skip_unset", "skip_process_quotes")
+    __slots__ = ("escape", "raw_escapes", "raw_quotes", "skip_process_quotes", "skip_unset")
 
     def __init__(
         self,
@@ -595,7 +615,9 @@ def _walk_stage(
     scopes: list[Scope] = []
     for ins in stage.instructions:
         before = dict(env)
-        scopes.append(Scope(env=before, declared=frozenset(declared), env_names=frozenset(env_names)))
+        scopes.append(
+            Scope(env=before, declared=frozenset(declared), env_names=frozenset(env_names))
+        )
         if ins.keyword == "ARG":
             for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
                 declared.add(key)
@@ -624,7 +646,9 @@ def _walk_stage(
     return scopes, final
 
 
-def stage_scopes(df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None) -> list[Scope]:
+def stage_scopes(
+    df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None
+) -> list[Scope]:
     """One :class:`Scope` per instruction of ``df.stages[stage_index].instructions``.
 
     Each scope is what BuildKit uses to expand that instruction: the state before
@@ -636,12 +660,16 @@ def stage_scopes(df: Dockerfile, stage_index: int, build_args: Mapping[str, str]
     return scopes
 
 
-def stage_env(df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None) -> list[Mapping[str, str]]:
+def stage_env(
+    df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None
+) -> list[Mapping[str, str]]:
     """The variables (name -> value) visible at each instruction of a stage."""
     return [s.env for s in stage_scopes(df, stage_index, build_args)]
 
 
-def final_scope(df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None) -> Scope:
+def final_scope(
+    df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None
+) -> Scope:
     """The scope after the last instruction of a stage (what a child stage inherits)."""
     genv = global_env(df, build_args)
     return _walk_stage(df, stage_index, build_args, genv, {})[1]

@@ -31,7 +31,9 @@ def check_instruction(df: Dockerfile, ins: Instruction) -> None:
         assert fline[flag.pos.column - 1 :].startswith("--") or flag.raw == flag.word
     for doc in ins.heredocs:
         assert ins.pos.line <= doc.pos.line and doc.end_line <= ins.end_line
-        assert df.lines[doc.pos.line - 1][doc.pos.column - 1 :].lstrip("0123456789").startswith("<<")
+        assert (
+            df.lines[doc.pos.line - 1][doc.pos.column - 1 :].lstrip("0123456789").startswith("<<")
+        )
         assert doc.content == "" or doc.content.endswith("\n")
     if ins.sub is not None:
         check_instruction(df, ins.sub)
@@ -47,7 +49,9 @@ def check_dockerfile(df: Dockerfile) -> None:
         check_instruction(df, ins)
     for comment in df.comments:
         assert df.lines[comment.pos.line - 1][comment.pos.column - 1] == "#"
-    assert sum(len(s.instructions) + 1 for s in df.stages) + len(df.global_args) <= len(df.instructions)
+    assert sum(len(s.instructions) + 1 for s in df.stages) + len(df.global_args) <= len(
+        df.instructions
+    )
     for stage in df.stages:
         assert len(stage_scopes(df, stage.index)) == len(stage.instructions)
         assert stage.parent is None or stage.parent < stage.index

@@ -45,7 +45,11 @@ def mutated(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(mutated())
 def test_mutated_files_parse_or_fail_cleanly(data: bytes) -> None:
     try:
@@ -57,7 +61,11 @@ def test_mutated_files_parse_or_fail_cleanly(data: bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(TOKENS + list("abcRUNFROM ")), max_size=40).map(lambda p: "FROM a\n" + "".join(p)))
+@given(
+    st.lists(st.sampled_from(TOKENS + list("abcRUNFROM ")), max_size=40).map(
+        lambda p: "FROM a\n" + "".join(p)
+    )
+)
 def test_token_soup_parses_or_fails_cleanly(text: str) -> None:
     try:
         df = parse(text)

@@ -13,7 +13,7 @@ def kw(df: Dockerfile) -> list[str]:
     return [i.keyword for i in df.instructions]
 
 
-def one(text: str, index: int = -1) -> Instruction:
+def one(text: str | bytes, index: int = -1) -> Instruction:
     return parse(text).instructions[index]
 
 
@@ -21,8 +21,13 @@ def one(text: str, index: int = -1) -> Instruction:
 
 
 def test_directives_are_read_at_the_top() -> None:
-    df = parse("# syntax=docker/dockerfile:1\n# check=skip=JSONArgsRecommended;error=true\nFROM a\n")
-    assert df.directives == {"syntax": "docker/dockerfile:1", "check": "skip=JSONArgsRecommended;error=true"}
+    df = parse(
+        "# syntax=docker/dockerfile:1\n# check=skip=JSONArgsRecommended;error=true\nFROM a\n"
+    )
+    assert df.directives == {
+        "syntax": "docker/dockerfile:1",
+        "check": "skip=JSONArgsRecommended;error=true",
+    }
     assert df.directive_positions["check"] == Position(2, 1)
     assert df.escape == "\\"
 
@@ -192,7 +197,7 @@ def test_shell_needs_json_but_parses_either_way() -> None:
 
 
 def test_heredoc_then_next_instruction() -> None:
-    df = parse("FROM alpine\nRUN <<EOF\napk add curl\nEOF\nCMD [\"x\"]\n")
+    df = parse('FROM alpine\nRUN <<EOF\napk add curl\nEOF\nCMD ["x"]\n')
     assert kw(df) == ["FROM", "RUN", "CMD"]
     run = df.instructions[1]
     assert run.end_line == 4
@@ -215,7 +220,10 @@ def test_copy_heredoc_and_quoted_chomped_delimiter() -> None:
 def test_two_heredocs_in_one_run() -> None:
     text = "FROM a\nRUN <<FILE1 cat > file1 && <<FILE2 cat > file2\nI am\nfirst\nFILE1\nI am\nsecond\nFILE2\n"
     run = one(text)
-    assert [(h.name, h.content) for h in run.heredocs] == [("FILE1", "I am\nfirst\n"), ("FILE2", "I am\nsecond\n")]
+    assert [(h.name, h.content) for h in run.heredocs] == [
+        ("FILE1", "I am\nfirst\n"),
+        ("FILE2", "I am\nsecond\n"),
+    ]
     assert [h.pos for h in run.heredocs] == [Position(2, 5), Position(2, 28)]
     assert run.end_line == 8
 
@@ -236,7 +244,9 @@ def test_heredoc_variants_like_buildkit() -> None:
         'RUN ["<<EOF"]\n'
     )
     df = parse(text)
-    got = [[(h.name, h.content, h.expand, h.chomp) for h in i.heredocs] for i in df.instructions[1:]]
+    got = [
+        [(h.name, h.content, h.expand, h.chomp) for h in i.heredocs] for i in df.instructions[1:]
+    ]
     assert got == [
         [("EMPTY", "", True, False)],
         [("EMPTY2", "", True, False)],
@@ -309,7 +319,9 @@ def test_onbuild_alone_has_no_sub() -> None:
 
 
 def test_mount_flags_any_order_and_positions() -> None:
-    ins = one("FROM a\nRUN --mount=type=bind,source=.,from=b --mount=env=TOKEN,id=t,type=secret echo\n")
+    ins = one(
+        "FROM a\nRUN --mount=type=bind,source=.,from=b --mount=env=TOKEN,id=t,type=secret echo\n"
+    )
     assert [(f.name, f.value, f.pos) for f in ins.flags] == [
         ("mount", "type=bind,source=.,from=b", Position(2, 5)),
         ("mount", "env=TOKEN,id=t,type=secret", Position(2, 39)),
@@ -320,7 +332,9 @@ def test_mount_flags_any_order_and_positions() -> None:
 
 
 def test_copy_flags_raw_and_bare() -> None:
-    ins = one('FROM a\nCOPY --link --chown="usgs-user:usgs-user" --chmod=0755 --parents --exclude=*.md a /b/\n')
+    ins = one(
+        'FROM a\nCOPY --link --chown="usgs-user:usgs-user" --chmod=0755 --parents --exclude=*.md a /b/\n'
+    )
     assert [(f.name, f.value) for f in ins.flags] == [
         ("link", None),
         ("chown", "usgs-user:usgs-user"),
@@ -347,7 +361,7 @@ def test_flag_names_are_lower_cased() -> None:
 def test_healthcheck_forms() -> None:
     df = parse(
         "FROM a\nHEALTHCHECK --interval=5s --timeout=3s --start-interval=1s --retries=3 \\\n"
-        "  CMD /app/check.sh --quiet\nHEALTHCHECK NONE\nHEALTHCHECK CMD [\"curl\", \"-f\", \"x\"]\n"
+        '  CMD /app/check.sh --quiet\nHEALTHCHECK NONE\nHEALTHCHECK CMD ["curl", "-f", "x"]\n'
     )
     first, second, third = df.instructions[1:]
     assert [f.name for f in first.flags] == ["interval", "timeout", "start-interval", "retries"]
@@ -360,7 +374,9 @@ def test_healthcheck_forms() -> None:
 
 
 def test_env_legacy_and_key_value_forms() -> None:
-    df = parse('FROM a\nENV FOO bar baz\nENV A=1 B="two words" C=three\\ words\nLABEL a=b \\\n  c="d e"\n')
+    df = parse(
+        'FROM a\nENV FOO bar baz\nENV A=1 B="two words" C=three\\ words\nLABEL a=b \\\n  c="d e"\n'
+    )
     legacy, modern, label = df.instructions[1:]
     assert legacy.legacy_key_value and legacy.key_values == (("FOO", "bar baz"),)
     assert not modern.legacy_key_value
@@ -402,8 +418,15 @@ def test_unknown_instruction_is_kept() -> None:
 
 
 def test_maintainer_user_workdir_stopsignal_take_the_whole_rest() -> None:
-    df = parse("FROM a\nMAINTAINER Jane Doe <j@x>\nUSER app:app\nWORKDIR /a b\nSTOPSIGNAL SIGQUIT\n")
-    assert [i.args for i in df.instructions[1:]] == [("Jane Doe <j@x>",), ("app:app",), ("/a b",), ("SIGQUIT",)]
+    df = parse(
+        "FROM a\nMAINTAINER Jane Doe <j@x>\nUSER app:app\nWORKDIR /a b\nSTOPSIGNAL SIGQUIT\n"
+    )
+    assert [i.args for i in df.instructions[1:]] == [
+        ("Jane Doe <j@x>",),
+        ("app:app",),
+        ("/a b",),
+        ("SIGQUIT",),
+    ]
 
 
 def test_expose_words() -> None:
@@ -421,7 +444,9 @@ def test_empty_file() -> None:
         assert info.value.line is not None
 
 
-@pytest.mark.parametrize("data", [b"FROM a\x00\n", b"\x89PNG\r\n\x1a\n\x00\x00", b"FROM \xff\xfe\n", "FROM a\x00"])
+@pytest.mark.parametrize(
+    "data", [b"FROM a\x00\n", b"\x89PNG\r\n\x1a\n\x00\x00", b"FROM \xff\xfe\n", "FROM a\x00"]
+)
 def test_binary_input(data: bytes | str) -> None:
     with pytest.raises(DockerfileSyntaxError) as info:
         parse(data)
@@ -454,7 +479,10 @@ def test_instruction_after_a_lone_escape_line_starts_there() -> None:
 
 
 def test_large_file_parses() -> None:
-    body = "RUN echo hello world && \\\n    apt-get install -y foo \\\n    # comment\n    bar\n" * 20000
+    body = (
+        "RUN echo hello world && \\\n    apt-get install -y foo \\\n    # comment\n    bar\n"
+        * 20000
+    )
     df = parse("FROM a\n" + body)
     assert len(df.instructions) == 20001
     assert df.instructions[-1].end_line == 80001

@@ -1,0 +1,131 @@
+"""`dockline scaffold`: the plan (files, Dockerfile lines) and writing it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dockline.cli import cli
+from dockline.dockerfile.parser import parse
+from dockline.entrypoint.scaffold import (
+    HealthcheckTiming,
+    ScaffoldRequest,
+    format_duration,
+    plan_scaffold,
+    write_scaffold,
+)
+from dockline.errors import BadInputError, UsageError
+from dockline.health import scripts
+
+
+def test_plan_http_with_entrypoint() -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="http", probe_arg="http://127.0.0.1:8080/health",
+                                         cmd=("nginx", "-g", "daemon off;")))
+    assert [f.path for f in plan.files] == [f"dockline/{n}" for n in scripts.ALL]
+    assert plan.dockerfile_lines[1:] == (
+        "COPY --chown=root:root dockline/ /usr/local/bin/",
+        "HEALTHCHECK --interval=20s --timeout=5s --start-period=1m --retries=3"
+        ' CMD ["/usr/local/bin/dockline-health-http.sh", "http://127.0.0.1:8080/health"]',
+        'ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]',
+        'CMD ["nginx", "-g", "daemon off;"]',
+    )
+
+
+def test_plan_lines_parse_as_exec_form() -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="tcp", probe_arg="127.0.0.1:5432", cmd=("app", "--x", 'q"uote')))
+    df = parse("FROM scratch\n" + "\n".join(plan.dockerfile_lines) + "\n")
+    by_kw = {i.keyword: i for i in df.instructions}
+    assert by_kw["ENTRYPOINT"].json_form and by_kw["CMD"].json_form
+    assert by_kw["CMD"].args == ("app", "--x", 'q"uote')
+    assert by_kw["COPY"].flag("chown") is not None
+
+
+def test_plan_postgres_without_entrypoint() -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="postgres", entrypoint=False,
+                                         timing=HealthcheckTiming(timedelta(seconds=5), timedelta(seconds=3),
+                                                                  timedelta(seconds=90), 5)))
+    assert plan.dockerfile_lines[-1] == ("HEALTHCHECK --interval=5s --timeout=3s --start-period=1m30s --retries=5"
+                                         ' CMD ["/usr/local/bin/dockline-health-postgres.sh"]')
+    assert not any(ln.startswith(("ENTRYPOINT", "CMD")) for ln in plan.dockerfile_lines)
+
+
+@pytest.mark.parametrize(
+    "req,match",
+    [
+        (ScaffoldRequest(probe="http"), "--cmd is required"),
+        (ScaffoldRequest(probe="smtp", cmd=("x",)), "unknown probe"),
+        (ScaffoldRequest(probe="postgres", probe_arg="x", entrypoint=False), "takes no URL"),
+        (ScaffoldRequest(probe="none", cmd=("x",), timing=HealthcheckTiming(retries=0)), "retries"),
+    ],
+)
+def test_plan_rejects(req: ScaffoldRequest, match: str) -> None:
+    with pytest.raises(UsageError, match=match):
+        plan_scaffold(req)
+
+
+@pytest.mark.parametrize(
+    "d,text",
+    [(timedelta(seconds=20), "20s"), (timedelta(minutes=1, seconds=30), "1m30s"), (timedelta(hours=1), "1h"),
+     (timedelta(milliseconds=1500), "1500ms")],
+)
+def test_format_duration(d: timedelta, text: str) -> None:
+    assert format_duration(d) == text
+
+
+def test_format_duration_rejects_zero() -> None:
+    with pytest.raises(BadInputError):
+        format_duration(timedelta(0))
+
+
+def test_write_is_idempotent_and_refuses_to_clobber(tmp_path: Path) -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",)))
+    first = write_scaffold(tmp_path, plan)
+    assert len(first.written) == 4 and not first.unchanged
+    for f in plan.files:
+        mode = (tmp_path / f.path).stat().st_mode
+        assert mode & stat.S_IXUSR and mode & stat.S_IXOTH and not mode & stat.S_IWOTH
+        assert (tmp_path / f.path).read_text() == scripts.script_text(Path(f.path).name)
+    again = write_scaffold(tmp_path, plan)
+    assert not again.written and len(again.unchanged) == 4
+    target = tmp_path / "dockline" / scripts.HTTP
+    target.write_text("#!/bin/sh\necho local change\n")
+    with pytest.raises(BadInputError, match="would overwrite"):
+        write_scaffold(tmp_path, plan)
+    assert target.read_text().endswith("local change\n")
+    forced = write_scaffold(tmp_path, plan, force=True)
+    assert forced.written == (f"dockline/{scripts.HTTP}",)
+
+
+def test_write_refuses_symlink_and_missing_context(tmp_path: Path) -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",)))
+    with pytest.raises(BadInputError, match="not a directory"):
+        write_scaffold(tmp_path / "nope", plan)
+    (tmp_path / "dockline").mkdir()
+    os.symlink("/etc/passwd", tmp_path / "dockline" / scripts.TCP)
+    with pytest.raises(BadInputError, match="symbolic link"):
+        write_scaffold(tmp_path, plan, force=True)
+
+
+def test_cli_prints_lines_on_stdout(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["scaffold", str(tmp_path), "--cmd", "nginx -g 'daemon off;'"])
+    assert res.exit_code == 0, res.output
+    assert 'CMD ["nginx", "-g", "daemon off;"]' in res.stdout
+    assert json.loads(res.stdout.splitlines()[-1][4:]) == ["nginx", "-g", "daemon off;"]
+    assert (tmp_path / "dockline" / scripts.ENTRYPOINT).exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--cmd", "x", "--probe", "tcp", "--url", "http://a/"], ["--cmd", "x", "--tcp", "a:1"],
+     ["--cmd", "unterminated 'quote"], ["--cmd", "x", "--interval", "often"], []],
+)
+def test_cli_bad_input_exit_2(tmp_path: Path, args: list[str]) -> None:
+    res = CliRunner().invoke(cli, ["scaffold", str(tmp_path), *args])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output

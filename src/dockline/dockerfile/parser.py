@@ -809,6 +809,17 @@ def _unquote(value: str, esc: str) -> str:
 # BuildKit's Node.Dump() format (for conformance tests and debugging)
 
 
+_GO_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
+
+
 def _go_quote(s: str) -> str:
     """Go's strconv.Quote."""
     out = ['"']
@@ -820,20 +831,8 @@ def _go_quote(s: str) -> str:
             out.append("\\\\")
         elif ch == " " or (o >= 0x20 and ch.isprintable() and not (0x7F <= o < 0xA0)):
             out.append(ch)
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\v":
-            out.append("\\v")
+        elif ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
         elif o < 0x80:
             out.append(f"\\x{o:02x}")
         elif o < 0x10000:

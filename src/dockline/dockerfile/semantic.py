@@ -519,11 +519,16 @@ def _global_values(
             if build_args is not None and key in build_args:
                 env[key] = build_args[key]
             elif raw is not None:
-                try:
-                    env[key] = expand(raw, before, escape)
-                except ExpansionError:
-                    env[key] = _unq or ""
+                env[key] = _value(raw, _unq, before, escape)
     return env
+
+
+def _value(raw: str, unquoted: str | None, env: Mapping[str, str], escape: str) -> str:
+    """An ARG/ENV value expanded; the literal (unquoted) text when it is malformed."""
+    try:
+        return expand(raw, env, escape)
+    except ExpansionError:
+        return unquoted or ""
 
 
 def build_stages(
@@ -626,19 +631,12 @@ def _walk_stage(
                 if build_args is not None and key in build_args:
                     env[key] = build_args[key]
                 elif raw is not None:
-                    try:
-                        env[key] = expand(raw, before, esc)
-                    except ExpansionError:
-                        env[key] = unq or ""
+                    env[key] = _value(raw, unq, before, esc)
                 elif key in genv:
                     env[key] = genv[key]
         elif ins.keyword == "ENV":
             for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
-                try:
-                    value = expand(raw or "", before, esc)
-                except ExpansionError:
-                    value = unq or ""
-                env[key] = value
+                env[key] = _value(raw or "", unq, before, esc)
                 declared.add(key)
                 env_names.add(key)
     final = Scope(env=dict(env), declared=frozenset(declared), env_names=frozenset(env_names))

@@ -52,6 +52,7 @@ log = logging.getLogger("dockline.engine")
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)
 NO_LEADER_TEXT = "does not have a leader"
+LOST_LEADER_TEXT = "lost leader status"  # raft, while the leader steps down (cluster)
 NOT_MANAGER_TEXT = "not a swarm manager"
 T = TypeVar("T")
 
@@ -177,6 +178,8 @@ def _translate(e: BaseException, what: str) -> DocklineError:
                 "the swarm does not have a leader: too few managers are online",
                 "start the stopped managers; running replicas keep serving meanwhile",
             )
+        if LOST_LEADER_TEXT in text:
+            return QuorumLost(_LOST_LEADER_MESSAGE, _LOST_LEADER_HINT)
         if NOT_MANAGER_TEXT in text or "This node is not a swarm manager" in text:
             return NotSwarmManager(
                 "this engine is not a swarm manager",
@@ -877,10 +880,17 @@ class EventSubscription:
             log.debug("closing the event stream: %s", e)
 
 
+_LOST_LEADER_MESSAGE = "the swarm lost its leader during the request (raft: node lost leader status)"
+_LOST_LEADER_HINT = ("too few managers may be online (quorum lost), or a new leader is being elected; "
+                     "start stopped managers, then retry")
+
+
 def _translate_cli(text: str, what: str) -> DocklineError:
     if NO_LEADER_TEXT in text:
         return QuorumLost("the swarm does not have a leader: too few managers are online",
                           "start the stopped managers; running replicas keep serving meanwhile")
+    if LOST_LEADER_TEXT in text:
+        return QuorumLost(_LOST_LEADER_MESSAGE, _LOST_LEADER_HINT)
     if NOT_MANAGER_TEXT in text or "This node is not a swarm manager" in text:
         return NotSwarmManager("this engine is not a swarm manager",
                                "run `docker swarm init --advertise-addr 127.0.0.1`, or point DOCKER_HOST at a manager")

@@ -11,7 +11,12 @@ import click
 from dockline import output
 from dockline.cluster import quorum
 from dockline.cluster.labels import load_label_file, plan_labels, render_change
-from dockline.cluster.live import NO_LEADER_MESSAGE, QUORUM_HINT, apply_labels, read_nodes, read_report
+from dockline.cluster.live import (
+    QUORUM_HINT,
+    apply_labels,
+    read_nodes,
+    read_report,
+)
 from dockline.cluster.nodes import ClusterReport
 from dockline.errors import BadInputError, ConfigError, QuorumLost, UsageError
 
@@ -212,7 +217,7 @@ def status(p: float | None, timeout: float, as_json: bool) -> None:
     if q.lost:
         raise QuorumLost(
             f"quorum lost: {q.reachable} of {q.managers} managers reachable, {q.needed} needed; "
-            f"{NO_LEADER_MESSAGE.split(': ', 1)[1]} or is about to lose it",
+            "no change can be made to the swarm",
             QUORUM_HINT,
         )
 

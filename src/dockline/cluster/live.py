@@ -33,7 +33,10 @@ QUORUM_HINT = (
     "serving, but no change can be made until then"
 )
 # Engine answers seen while Raft changes (or loses) its leader: worth a retry.
-_TRANSITIONAL = ("deadline exceeded", "lost leader", "leadership", "raft", "no elected cluster leader")
+_TRANSITIONAL = (
+    "deadline exceeded", "lost leader", "leadership", "raft", "no elected cluster leader",
+    "context canceled", "code = unavailable", "proposal dropped", "transport is closing",
+)
 
 
 class NodeEngine(Protocol):
@@ -89,6 +92,12 @@ def read_nodes(
                 raise EngineError(f"the swarm reports: {error}")
             return engine.nodes(), engine.running_tasks_by_node()
         except EngineTimeout as e:
+            last = e.message
+        except QuorumLost as e:
+            # "node lost leader status": the leader stepped down mid-request. Either a new
+            # one is being elected (retry succeeds) or quorum is gone (retry says so).
+            if "lost its leader" not in e.message:
+                raise
             last = e.message
         except EngineError as e:
             if not _transitional(e) and "the swarm reports" not in e.message:

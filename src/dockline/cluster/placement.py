@@ -181,7 +181,7 @@ class Unplaceable:
             )
         else:
             why = f"no node satisfies {cons}"
-        listing = "; ".join(n.describe() for n in nodes) or "none"
+        listing = "; ".join(n.describe() for n in sorted(nodes, key=lambda n: n.hostname)) or "none"
         return f"service {self.service}: {why}; nodes: {listing}"
 
 

@@ -197,3 +197,11 @@ def test_apply_labels_writes_only_changed_nodes() -> None:
     apply_labels(eng, plans)  # type: ignore[arg-type]
     w2 = eng.node_list[4]
     assert eng.updates == [(w2.id, {"zone": "east"})]
+
+
+def test_lost_leader_mid_request_is_retried() -> None:
+    clock = Clock()
+    eng = FakeEngine([QuorumLost("the swarm lost its leader during the request (raft: node lost leader status)"),
+                      Info()])
+    nodes, _ = read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    assert len(nodes) == 5 and eng.calls == 2

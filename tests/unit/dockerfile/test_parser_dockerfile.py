@@ -502,3 +502,14 @@ def test_dockerfile_helpers() -> None:
 
 def test_path_is_kept() -> None:
     assert parse("FROM a\n", path="x/Dockerfile").path == "x/Dockerfile"
+
+
+def test_backslash_escaped_heredoc_delimiter_counts_as_unquoted() -> None:
+    # BuildKit compares quote counts only (parser.go heredocFromMatch): <<\EOF expands
+    doc = one("FROM a\nRUN <<\\EOF\nx\nEOF\n").heredocs[0]
+    assert doc.name == "EOF" and doc.expand is True
+
+
+def test_heredoc_word_that_is_not_a_single_word_is_ignored() -> None:
+    run = one("FROM a\nRUN cat <<'EOF\n")
+    assert run.heredocs == ()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_conformance_corpus import CORPUS, check_dockerfile
 
 from dockline.dockerfile.parser import parse
 from dockline.dockerfile.semantic import ExpansionError, expand
 from dockline.errors import DockerfileSyntaxError
+
+try:  # the shared invariants live beside this file
+    from test_conformance_corpus import CORPUS, check_dockerfile
+except ImportError:  # pytest --import-mode=importlib does not put this directory on sys.path
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_conformance_corpus import CORPUS, check_dockerfile
 
 FIXTURES = CORPUS.parent / "buildkit-parser"
 SEEDS = sorted(p for p in FIXTURES.glob("*.Dockerfile")) + sorted(CORPUS.glob("*"))[::15]

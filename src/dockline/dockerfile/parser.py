@@ -87,10 +87,6 @@ def _decoder() -> json.JSONDecoder:
     return _JSON_DECODER
 
 
-def _is_space(ch: str) -> bool:
-    return ch in _GO_SPACE_SET
-
-
 class _NotStringArray(Exception):
     """A valid JSON array with a non-string element: BuildKit rejects the file."""
 

@@ -503,6 +503,7 @@ class _Builder:
         for_header = False
         skip_next_word = False  # after a redirection operator
         start_offset = 0
+        piped_from_compound = False  # "{ ...; } | cmd", "( ... ) | cmd", "done | cmd"
 
         def at_start() -> bool:
             return not words and not assigns and not redirs
@@ -523,13 +524,16 @@ class _Builder:
             negated = False
 
         def finish_pipeline(sep: str) -> None:
+            nonlocal piped_from_compound
             finish_command()
             if current:
-                n = len(current)
+                lead = 1 if piped_from_compound else 0
+                piped_from_compound = False
+                n = len(current) + lead
                 for k, c in enumerate(current):
                     self.commands.append(Command(
                         words=c.words, assignments=c.assignments, redirects=c.redirects,
-                        offset=c.offset, pipeline=self.pipeline, pipe_index=k, pipe_length=n,
+                        offset=c.offset, pipeline=self.pipeline, pipe_index=k + lead, pipe_length=n,
                         depth=c.depth, in_substitution=c.in_substitution,
                         separator=sep if k == n - 1 else "|", negated=c.negated,
                     ))
@@ -576,6 +580,8 @@ class _Builder:
                     if for_header and op in (";", "\n"):
                         for_header = False
                 elif op in ("|", "|&"):
+                    if not current and at_start():
+                        piped_from_compound = True
                     finish_command()
                 elif op == "(":
                     if words and not assigns and len(words) == 1 and i + 1 < len(toks) \

@@ -1,5 +1,5 @@
 FROM debian:12
 RUN echo one
-# a comment splits the sequence (hadolint #712)
-RUN echo two
+RUN set -e; ./configure; make; make install
+RUN echo two && echo three
 RUN --mount=type=cache,target=/root/.cache echo three

@@ -345,7 +345,7 @@ def pipefail(ctx: Context) -> Iterator[Hit]:
     for run in ctx.runs:
         if run.script.dialect != "posix" or run.instruction.json_form:
             continue
-        if not any(c.pipe_length > 1 and not c.in_substitution for c in run.commands):
+        if not any(c.pipe_length > 1 for c in run.commands):
             continue
         shell = run.shell
         if "pipefail" in " ".join(shell):
@@ -365,8 +365,9 @@ def pipefail(ctx: Context) -> Iterator[Hit]:
 def consecutive_runs(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
-    Flags a RUN that directly follows another RUN with the same flags (no comment
-    between them).
+    Flags a RUN that directly follows another RUN with the same flags (comments
+    between them do not count), when both are single commands (`[ ... ]` tests not
+    counted): RUNs that chain several commands were most likely split on purpose.
 
     ## Why is this bad?
     Each RUN is a layer; files deleted in a later layer still weigh in the earlier
@@ -391,14 +392,20 @@ def consecutive_runs(ctx: Context) -> Iterator[Hit]:
     ## References
     - hadolint DL3059
     """
-    comment_lines = {c.pos.line for c in ctx.df.comments}
+    def size(ins: object) -> int:
+        run = next((r for r in ctx.runs if r.instruction is ins), None)
+        if run is None:
+            return 0
+        if run.script.dialect == "windows":  # not parsed: count ';'-separated statements
+            return len([part for part in re.split(r"[;\n]", run.script.text) if part.strip()])
+        return sum(1 for c in run.commands if c.words and c.name not in ("[", "[["))
+
     for st in ctx.df.stages:
         prev = None
         for ins in st.instructions:
             if ins.keyword == "RUN" and prev is not None and prev.keyword == "RUN":
                 same_flags = sorted(f.raw for f in ins.flags) == sorted(f.raw for f in prev.flags)
-                commented = any(prev.end_line < ln < ins.pos.line for ln in comment_lines)
-                if same_flags and not commented:
+                if same_flags and size(ins) <= 1 and size(prev) <= 1:
                     yield at(ins, "Multiple consecutive `RUN` instructions. Consider consolidation.")
             prev = ins
 

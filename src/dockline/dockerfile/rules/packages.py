@@ -94,7 +94,8 @@ def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
     Flags a RUN in the final stage that runs `apt-get update` but does not delete
-    `/var/lib/apt/lists` in the same RUN.
+    `/var/lib/apt/lists` in the same RUN (`rm -rf /var/lib/apt/lists/*` or, with
+    apt 2.7+, `apt-get dist-clean`).
 
     ## Why is this bad?
     The package lists (tens of MB) stay in the layer forever, even if a later RUN
@@ -129,7 +130,7 @@ def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
             continue
         cleaned = any(
             any(a.startswith("/var/lib/apt/lists") for a in c.args) for c in run.named("rm")
-        )
+        ) or any(c.positionals()[:1] == ("dist-clean",) for c in run.named("apt-get", "apt"))
         if not cleaned:
             yield at(run.at, "Delete the apt-get lists after installing something")
 
@@ -338,7 +339,7 @@ def apk_cache(ctx: Context) -> Iterator[Hit]:
         if has_cache_mount(run.instruction, "/var/cache/apk") or has_cache_mount(run.instruction, "/etc/apk/cache"):
             continue
         cmds = _apk_adds(run)
-        bad = [k for k, c in enumerate(cmds) if not c.has_flag("no-cache")]
+        bad = [k for k, c in enumerate(cmds) if not c.has_flag("no-cache", "no-network")]
         if bad:
             yield at(run.at, "Use the `--no-cache` switch to avoid the need to use `--update` and remove "
                              "`/var/cache/apk/*` when done installing packages",
@@ -1011,7 +1012,8 @@ def yarn_cache(ctx: Context) -> Iterator[Hit]:
     """
     for run in ctx.runs:
         yarns = run.named("yarn")
-        installs = [c for c in yarns if c.positionals()[:1] in ((), ("install",))]
+        installs = [c for c in yarns if c.positionals()[:1] in ((), ("install",))
+                    and not any(a in ("--version", "-v", "--help", "-h") for a in c.args)]
         if not installs or has_cache_mount(run.instruction, "/usr/local/share/.cache/yarn"):
             continue
         if any(c.positionals()[:2] == ("cache", "clean") for c in yarns):

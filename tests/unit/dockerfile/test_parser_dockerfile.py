@@ -513,3 +513,10 @@ def test_backslash_escaped_heredoc_delimiter_counts_as_unquoted() -> None:
 def test_heredoc_word_that_is_not_a_single_word_is_ignored() -> None:
     run = one("FROM a\nRUN cat <<'EOF\n")
     assert run.heredocs == ()
+
+
+def test_iter_all_yields_onbuild_triggers() -> None:
+    from dockline.dockerfile.parser import iter_all
+
+    df = parse("FROM a\nONBUILD RUN x\n")
+    assert [i.keyword for i in iter_all(df)] == ["FROM", "ONBUILD", "RUN"]

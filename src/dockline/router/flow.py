@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from dockline.router.apply import ApplyOutcome, ApplySettings, Router, apply_app, current_bundle
 from dockline.router.discover import discover_app
-from dockline.router.routes import Route, RouteTarget, validate_stack_name
+from dockline.router.routes import Route, RouteTarget, validate_host, validate_stack_name
 from dockline.router.stack import probe_url, router_image
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ def route_stack(
 ) -> ApplyOutcome:
     """Route ``app``'s services (labels + ``extra``) through ``router``."""
     validate_stack_name(app)
+    for h in target_hosts:
+        validate_host(h, allow_port=False, what="target host")
     settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait)
     net = engine.network_id(router.network)
 

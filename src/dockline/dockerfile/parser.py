@@ -158,8 +158,7 @@ def parse_words(rest: str, escape: str) -> list[str]:
         # in word
         if ch in _GO_SPACE_SET:
             in_word = False
-            if blank_ok or word:
-                words.append("".join(word))
+            words.append("".join(word))  # never empty: a word starts with a non-space
             word = []
             blank_ok = False
             i += 1
@@ -202,7 +201,6 @@ def _extract_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
             return i, flags
         start = i
         word: list[str] = []
-        blank_ok = False
         quote = ""
         in_quote = False
         while i < n:
@@ -226,7 +224,6 @@ def _extract_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
                 break
             if ch == "'" or ch == '"':
                 quote = ch
-                blank_ok = True
                 in_quote = True
                 i += 1
                 continue
@@ -243,8 +240,7 @@ def _extract_flags(line: str) -> tuple[int, list[tuple[str, int, int]]]:
             if i >= n:
                 return n, flags
             return i, flags
-        if blank_ok or text:
-            flags.append((text, start, i))
+        flags.append((text, start, i))  # starts with "--", so never empty
         if i >= n:
             return n, flags
 
@@ -433,8 +429,8 @@ def _heredoc_markers(line: str) -> list[tuple[str, bool, bool, int]]:
         plain = Lexer("\\", skip_unset=True)
         try:
             cooked = plain.words(rest, {})
-        except ExpansionError as exc:
-            raise _ParseError(str(exc)) from None
+        except ExpansionError as exc:  # e.g. "<<${X:-a b}": the line lexer split it
+            raise _ParseError(f"invalid heredoc delimiter {word!r}: {exc}") from None
         if len(cooked) != 1:
             continue
         rawq = Lexer("\\", raw_quotes=True, skip_unset=True).words(rest, {})

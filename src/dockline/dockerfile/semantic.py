@@ -43,10 +43,12 @@ __all__ = [
     "ExpansionError",
     "Lexer",
     "Scope",
+    "all_scopes",
     "build_stages",
     "expand",
     "expand_words",
     "expansion",
+    "final_scope",
     "global_env",
     "stage_env",
     "stage_scopes",
@@ -663,6 +665,13 @@ def stage_env(
 ) -> list[Mapping[str, str]]:
     """The variables (name -> value) visible at each instruction of a stage."""
     return [s.env for s in stage_scopes(df, stage_index, build_args)]
+
+
+def all_scopes(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> list[list[Scope]]:
+    """``stage_scopes`` for every stage at once (each stage's chain is walked once)."""
+    genv = global_env(df, build_args)
+    memo: dict[int, tuple[list[Scope], Scope]] = {}
+    return [_walk_stage(df, s.index, build_args, genv, memo)[0] for s in df.stages]
 
 
 def final_scope(

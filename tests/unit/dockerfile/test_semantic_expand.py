@@ -156,3 +156,18 @@ def test_skip_unset_keeps_the_reference() -> None:
 def test_raw_quotes_and_escapes() -> None:
     lx = Lexer(raw_quotes=True, raw_escapes=True, skip_unset=True)
     assert lx.words("RUN <<'EOF' a\\ b \"c d\"", {}) == ["RUN", "<<'EOF'", "a\\ b", '"c d"']
+
+
+def test_more_lexer_corners() -> None:
+    env = {"A": "abcabc"}
+    assert Lexer(raw_escapes=True).word('"a\\$b"', {}) == "a\\$b"
+    with pytest.raises(ExpansionError):
+        expand('"a\\', {})
+    assert expand("x$", {}) == "x$"
+    assert expand("$@ $# $0", {"@": "at", "#": "n", "0": "zero"}) == "at n zero"
+    assert expand("${A/x/y}", env) == "abcabc"
+    assert expand("${A/\\}/y}", {"A": "a}b"}) == "ayb"
+    assert expand("${A/b/\\/}", env) == "a\\/cabc"  # BuildKit keeps the escape in the replacement
+    for bad in ("${", "${A:", "${A:-${B:=z}}", "${A/b", "${A/b/c", "${A/'x/c}", "${A/b/'c}"):
+        with pytest.raises(ExpansionError):
+            expand(bad, env)

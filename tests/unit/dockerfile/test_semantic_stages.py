@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dockline.dockerfile.parser import parse
-from dockline.dockerfile.semantic import final_scope, global_env, stage_env, stage_scopes
+from dockline.dockerfile.semantic import (
+    all_scopes,
+    final_scope,
+    global_env,
+    stage_env,
+    stage_scopes,
+)
 
 
 def test_stages_names_bases_parents() -> None:
@@ -129,3 +135,15 @@ def test_instructions_before_the_first_from_are_not_in_a_stage() -> None:
 def test_from_without_arguments_does_not_crash() -> None:
     df = parse("FROM\nFROM a b\n")
     assert df.stages[0].base == "" and df.stages[1].name is None
+
+
+def test_malformed_base_has_no_expansion() -> None:
+    df = parse("FROM ${\n")
+    assert df.stages[0].base_expanded is None
+
+
+def test_all_scopes_matches_stage_scopes() -> None:
+    df = parse("FROM a AS base\nENV E=1\nFROM base AS one\nRUN x\nFROM base AS two\nRUN y\n")
+    every = all_scopes(df)
+    assert every == [stage_scopes(df, i) for i in range(3)]
+    assert every[2][0].env == {"E": "1"}

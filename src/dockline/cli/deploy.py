@@ -49,6 +49,8 @@ def _apply_options(f: Any) -> Any:
                      help="Resolve image digests against the registry [default: $DOCKLINE_RESOLVE_IMAGE or always]."),
         click.option("--timeout", default="5m", show_default=True, callback=_duration,
                      help="Deadline of the wait for a verdict (e.g. 90s, 5m)."),
+        click.option("--placement-check/--no-placement-check", default=True, show_default=True,
+                     help="Refuse before applying when no node matches a placement constraint."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."),
     ]):
         f = opt(f)
@@ -56,10 +58,11 @@ def _apply_options(f: Any) -> Any:
 
 
 def _options(prune: bool, with_registry_auth: bool, resolve_image: str | None, timeout: Any,
-             dry_run: bool = False, hooks: tuple[Hook, ...] = (), run_hooks: bool = True) -> DeployOptions:
+             placement_check: bool, dry_run: bool = False, hooks: tuple[Hook, ...] = (),
+             run_hooks: bool = True) -> DeployOptions:
     return DeployOptions(prune=prune, with_registry_auth=with_registry_auth,
                          resolve_image=resolve_image or resolve_image_default(), timeout=timeout,
-                         dry_run=dry_run, hooks=hooks, run_hooks=run_hooks)
+                         dry_run=dry_run, hooks=hooks, run_hooks=run_hooks, placement_check=placement_check)
 
 
 @click.command("deploy")
@@ -75,11 +78,13 @@ def _options(prune: bool, with_registry_auth: bool, resolve_image: str | None, t
 @_apply_options
 def deploy_cmd(name: str, files: tuple[Path, ...], env_files: tuple[Path, ...], dry_run: bool,
                pre_hook: tuple[str, ...], post_hook: tuple[str, ...], no_hooks: bool, prune: bool,
-               with_registry_auth: bool, resolve_image: str | None, timeout: Any, as_json: bool) -> None:
+               with_registry_auth: bool, resolve_image: str | None, timeout: Any, placement_check: bool,
+               as_json: bool) -> None:
     """Deploy stack NAME from compose files and wait until it is healthy (or not)."""
     hooks = tuple(Hook.from_value("pre", h, "--pre-hook") for h in pre_hook) + tuple(
         Hook.from_value("post", h, "--post-hook") for h in post_hook)
-    options = _options(prune, with_registry_auth, resolve_image, timeout, dry_run, hooks, not no_hooks)
+    options = _options(prune, with_registry_auth, resolve_image, timeout, placement_check, dry_run, hooks,
+                       not no_hooks)
     engine = Engine.connect()
     with _Progress(enabled=not as_json) as progress:
         result = deploy_stack(engine, name, files, env_files=env_files, options=options,
@@ -94,9 +99,9 @@ def deploy_cmd(name: str, files: tuple[Path, ...], env_files: tuple[Path, ...], 
 @click.option("--to", "to_version", type=int, default=None, help="The recorded version to redeploy.")
 @_apply_options
 def rollback_cmd(name: str, to_version: int | None, prune: bool, with_registry_auth: bool,
-                 resolve_image: str | None, timeout: Any, as_json: bool) -> None:
+                 resolve_image: str | None, timeout: Any, placement_check: bool, as_json: bool) -> None:
     """Redeploy the previous recorded version of stack NAME (see `dockline history`)."""
-    options = _options(prune, with_registry_auth, resolve_image, timeout, run_hooks=False)
+    options = _options(prune, with_registry_auth, resolve_image, timeout, placement_check, run_hooks=False)
     engine = Engine.connect()
     with _Progress(enabled=not as_json) as progress:
         result = rollback_stack(engine, name, to_version=to_version, options=options,

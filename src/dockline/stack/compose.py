@@ -5,7 +5,8 @@
   ``volumes`` append, everything else is replaced by the later file).
 * Interpolation is compose's: ``$VAR``, ``${VAR}``, ``${VAR:-d}``, ``${VAR-d}``,
   ``${VAR:+r}``, ``${VAR+r}``, ``${VAR:?msg}``, ``${VAR?msg}``, nesting inside defaults, and
-  ``$$`` for a literal ``$``. Values only, never keys.
+  ``$$`` for a literal ``$``. Values only, never keys, and not in ``x-dockline`` (hook
+  commands read their variables themselves, from their environment).
 * Variables: ``.env`` beside the first file, then each ``--env-file`` (later wins), then the
   process environment, which wins over both (as in compose).
 * Validation: against ``data/compose-spec.json`` (the subset of the compose spec that
@@ -406,7 +407,11 @@ def load_stack(files: Sequence[Path], *, env_files: Sequence[Path] = (),
     merged: dict[str, Any] = {}
     for p in paths:
         raw = load_yaml(p)
-        merged = merge(merged, _cast(interpolate(raw, env, "", warnings)))
+        hooks = raw.pop("x-dockline", None)  # the user's commands: they read $VARs themselves
+        resolved = _cast(interpolate(raw, env, "", warnings))
+        if hooks is not None:
+            resolved["x-dockline"] = hooks
+        merged = merge(merged, resolved)
     warnings = list(dict.fromkeys(warnings))
     warnings += validate(merged)
     return LoadedStack(doc=merged, files=paths, project_dir=project_dir, warnings=tuple(warnings))

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from dockline.errors import DeployFailed, PlacementError, StackError
+from dockline.errors import DeployFailed, StackError
 from dockline.stack import compose, history
 from dockline.stack.hooks import Hook, HookRun, hooks_from_doc, run_hook
 from dockline.stack.model import STACK_NAMESPACE_LABEL, ObjectChange, Plan, ServiceChange
@@ -64,6 +64,7 @@ class DeployOptions:
     dry_run: bool = False
     hooks: tuple[Hook, ...] = ()  # from flags; the file's x-dockline hooks are added
     run_hooks: bool = True
+    placement_check: bool = True  # refuse (exit 2) before applying when no node matches
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def _apply(engine: Any, prepared: Prepared, options: DeployOptions, *, source: s
     if options.dry_run:
         return DeployResult(name, None, plan, None, prepared.warnings, prepared.services,
                             elapsed=timedelta(seconds=time.monotonic() - started))
-    _check_placement(engine, prepared.doc)
+    if options.placement_check:
+        _check_placement(engine, prepared.doc)
     version = (records[-1].version + 1) if records else 1
     hooks = (*options.hooks, *prepared.hooks) if options.run_hooks else ()
     runs: list[HookRun] = []
@@ -351,10 +353,7 @@ def _check_placement(engine: Any, doc: Mapping[str, Any]) -> None:
     }
     if not any(constraints.values()):
         return
-    try:
-        check(constraints, engine.nodes())
-    except PlacementError:
-        raise
+    check(constraints, engine.nodes())  # raises PlacementError (exit 2): nothing changed yet
 
 
 def collect_unused(engine: Any, stack: str) -> tuple[str, ...]:

@@ -56,14 +56,25 @@ def make_plan(engine: Any, stack: str, doc: Mapping[str, Any], versions: Sequenc
     prefix = f"{stack}_"
     live = {s.name[len(prefix):]: s.image.split("@", 1)[0]
             for s in engine.services(labels={STACK_NAMESPACE_LABEL: stack}) if s.name.startswith(prefix)}
+    have = {c.name for c in engine.configs({"dockline.stack": stack})} | {
+        s.name for s in engine.secrets({"dockline.stack": stack})}
+    objects = tuple(ObjectChange(v.kind, v.key, v.name, "keep" if v.name in have else "create") for v in versions)
+    rotated = {(o.kind, o.key) for o in objects if o.action == "create"}
     services = []
     for ch in plan_services(stack, doc, live, previous_doc):
+        spec = (doc.get("services") or {}).get(ch.service) or {}
+        extra = tuple(f"{kind}s.{ref}" for kind in ("config", "secret") for ref in _refs(spec, f"{kind}s")
+                      if (kind, ref) in rotated and ch.action != "create")
+        if extra:
+            fields = tuple(dict.fromkeys((*ch.changed_fields, *extra)))
+            ch = ServiceChange(ch.service, "update", fields, ch.image)
         digest = None
         if ch.image and ch.action != "remove":
             digest = engine.image_digest(ch.image, registry=True) if resolve_registry else None
             digest = digest or engine.image_digest(ch.image)
         services.append(ServiceChange(ch.service, ch.action, ch.changed_fields, ch.image, digest))
-    have = {c.name for c in engine.configs({"dockline.stack": stack})} | {
-        s.name for s in engine.secrets({"dockline.stack": stack})}
-    objects = tuple(ObjectChange(v.kind, v.key, v.name, "keep" if v.name in have else "create") for v in versions)
     return Plan(stack, tuple(services), objects, tuple(warnings))
+
+
+def _refs(spec: Mapping[str, Any], section: str) -> list[str]:
+    return [str(r if isinstance(r, str) else (r or {}).get("source", "")) for r in spec.get(section) or []]

@@ -6,7 +6,7 @@ running, every such task with a HEALTHCHECK is healthy, and its rolling update (
 node ("no suitable node", e.g. a placement constraint no node matches or a host-mode port
 already in use), or a task slot failed past the restart policy. It has **rolled back**
 when the update turned ``rollback_completed`` (we wait for a started rollback to finish, so
-the verdict says the old version is back). Anything else at the deadline is a time-out.
+the verdict says the old version is back and running). Anything else at the deadline is a time-out.
 
 The verdict is a pure function of a snapshot (:func:`assess_service`), so it is unit-tested
 without an engine; :func:`wait_services` takes snapshots when the engine reports a service
@@ -202,7 +202,9 @@ def assess_service(
 
     fresh_update = upd is not None and _fresh(upd.started_at, since)
     if upd is not None and upd.state == "rollback_completed" and fresh_update:
-        return verdict(ROLLED_BACK, f"{service.name}: update rolled back ({upd.message or 'rollback completed'})")
+        if len(running) >= desired and len(healthy) == len(running):
+            return verdict(ROLLED_BACK, f"{service.name}: update rolled back ({upd.message or 'rollback completed'})")
+        return verdict(ROLLING_BACK, f"{service.name}: rolled back, waiting for the previous version to run again")
     if upd is not None and upd.state == "rollback_paused":
         return verdict(FAILED, f"{service.name}: rollback paused ({upd.message})")
     if upd is not None and upd.state == "paused":
@@ -210,9 +212,12 @@ def assess_service(
     if upd is not None and upd.state == "rollback_started":
         return verdict(ROLLING_BACK, f"{service.name}: rolling back ({upd.message})")
 
-    # A task that no node can take stays pending: report it now, not at the deadline.
+    # A task that no node can take stays pending: report it now, not at the deadline. While
+    # an old task is still stopping (stop-first), its port or resources are not free yet.
+    stopping = [t for t in mine if t.desired_state in ("shutdown", "remove") and not t.terminal]
     for t in live:
-        if t.state in ("pending", "new", "allocated") and t.error and "no suitable node" in t.error:
+        if (t.state in ("pending", "new", "allocated") and t.error and "no suitable node" in t.error
+                and not stopping):
             return verdict(FAILED, f"{service.name}: no node can take task {t.slot or t.node_id or t.id[:12]}: {t.error}")
 
     # Tasks failing past the restart policy (only failures of this deploy count).
@@ -298,8 +303,8 @@ class _Snapshotter:
             # Health of live tasks of the current spec, and of the newest failed ones.
             interesting = [t for t in mine if t.spec_key == svc.task_spec_key and t.desired_state == "running"
                            and t.state in ("starting", "running")]
-            failed = sorted((t for t in mine if t.state == "failed" and _fresh(t.timestamp, self.since)),
-                            key=lambda t: t.timestamp or datetime.min.replace(tzinfo=timezone.utc))[-1:]
+            failed = sorted((t for t in mine if t.terminal and _fresh(t.timestamp, self.since)),
+                            key=lambda t: t.timestamp or datetime.min.replace(tzinfo=timezone.utc))[-3:]
             for t in interesting + failed:
                 h = self._health(t)
                 if h is not None:

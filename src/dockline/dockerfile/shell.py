@@ -434,6 +434,17 @@ class _Lexer:
             return s[start:self.i]
         if s.startswith("${", self.i):
             end = self._matching(self.i + 1, "{", "}")
+            j = self.i + 2
+            while True:  # substitutions inside the parameter expansion: ${A:-$(cmd)}
+                j = s.find("$(", j, end)
+                if j < 0:
+                    break
+                if s.startswith("$((", j):
+                    j += 3
+                    continue
+                inner_end = self._matching(j + 1, "(", ")")
+                subs.append((s[j + 2:inner_end - 1], j + 2))
+                j = inner_end
             self.i = end
             return s[start:self.i]
         self.i += 1

@@ -98,7 +98,7 @@ def inline_pragma(ctx: Context) -> Iterator[Hit]:
     ## Example
     ```dockerfile
     FROM debian:12
-    # dockline ignore=DL3003
+    # hadolint ignore=DL3003
     RUN cd /tmp && make
     ```
 

@@ -1,0 +1,88 @@
+"""Lint config: .dockline.yaml (lint:), .hadolint.yaml, key-path errors, effect on rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockline.dockerfile.lint import Severity, lint_bytes
+from dockline.dockerfile.lintconfig import find_config, load_config, parse_config
+from dockline.errors import ConfigError
+
+HADOLINT_YAML = """
+failure-threshold: warning
+ignored: [DL3008, SC2086]
+override:
+  error: [DL3003]
+  info: [DL3004]
+trustedRegistries:
+  - docker.io
+  - "*.example.com"
+label-schema:
+  org.opencontainers.image.version: semver
+strict-labels: true
+no-fail: false
+"""
+
+
+def test_hadolint_yaml_is_honoured(tmp_path: Path) -> None:
+    p = tmp_path / ".hadolint.yaml"
+    p.write_text(HADOLINT_YAML)
+    assert find_config(tmp_path) == p
+    cfg = load_config(p)
+    assert cfg.failure_threshold == "warning"
+    assert cfg.ignored == {"DL3008", "SC2086"}
+    assert cfg.override == {"DL3003": "error", "DL3004": "info"}
+    assert cfg.trusted_registries == ("docker.io", "*.example.com")
+    settings = cfg.rule_settings()
+    src = (b"FROM quay.io/x/y:1\nLABEL org.opencontainers.image.version=one extra=1\n"
+           b"RUN cd /x && sudo apt-get install -y curl\n")
+    found = {f.rule: f for f in lint_bytes(src, "D", settings).findings}
+    assert found["DL3003"].severity is Severity.ERROR
+    assert found["DL3004"].severity is Severity.INFO
+    assert "DL3008" not in found
+    assert "DL3026" in found and "DL3056" in found and "DL3050" in found
+
+
+def test_dockline_yaml_uses_lint_section_and_wins(tmp_path: Path) -> None:
+    (tmp_path / ".hadolint.yaml").write_text("ignored: [DL3003]\n")
+    (tmp_path / ".dockline.yaml").write_text("stack: {anything: 1}\nlint:\n  ignored: [DL3004]\n")
+    p = find_config(tmp_path)
+    assert p is not None and p.name == ".dockline.yaml"
+    assert load_config(p).ignored == {"DL3004"}
+
+
+@pytest.mark.parametrize("text,path", [
+    ("lint:\n  failure-threshold: loud\n", "lint.failure-threshold"),
+    ("lint:\n  override:\n    error: [DL3003, nope]\n", "lint.override.error[1]"),
+    ("lint:\n  override:\n    fatal: [DL3003]\n", "lint.override.fatal"),
+    ("lint:\n  ignored: DL3003\n", "lint.ignored"),
+    ("lint:\n  label-schema:\n    version: number\n", "lint.label-schema.version"),
+    ("lint:\n  trustedRegistries: 5\n", "lint.trustedRegistries"),
+    ("lint:\n  no-fail: maybe\n", "lint.no-fail"),
+    ("lint:\n  colour: red\n", "lint.colour"),
+    ("lint: [1, 2]\n", "lint.(section)"),
+    ("lint:\n  ignored: [DL3003\n", ".dockline.yaml:"),
+])
+def test_errors_name_the_key_path(tmp_path: Path, text: str, path: str) -> None:
+    p = tmp_path / ".dockline.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert path in str(e.value)
+    assert e.value.exit_code == 2
+
+
+def test_empty_and_missing(tmp_path: Path) -> None:
+    (tmp_path / ".hadolint.yml").write_text("")
+    assert load_config(tmp_path / ".hadolint.yml").failure_threshold == "info"
+    assert load_config(None).ignored == frozenset()
+    assert parse_config({"trustedRegistries": "r.example.com"}).trusted_registries == ("r.example.com",)
+
+
+def test_disable_ignore_pragma(tmp_path: Path) -> None:
+    src = b"FROM debian:12\n# hadolint ignore=DL3003\nRUN cd /x\n"
+    assert not [f for f in lint_bytes(src, "D").findings if f.rule == "DL3003"]
+    settings = parse_config({"disable-ignore-pragma": True}).rule_settings()
+    assert [f for f in lint_bytes(src, "D", settings).findings if f.rule == "DL3003"]

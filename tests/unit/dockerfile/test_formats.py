@@ -1,0 +1,84 @@
+"""Output formats: SARIF validated against the schema, XML/JSON well-formed, escaping."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from dockline.dockerfile import formats
+from dockline.dockerfile.lint import FileResult, lint_bytes, registry
+
+SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0-subset.json").read_text())
+SRC = b"FROM debian\nMAINTAINER x\nRUN cd /tmp && sudo make | tee log\nCMD run --it\n"
+
+
+@pytest.fixture(scope="module")
+def results() -> list[FileResult]:
+    ok = lint_bytes(SRC, "dir/Dockerfile, with:comma%.Dockerfile")
+    bad = lint_bytes(b"FROM a\nNOPE\n", "broken.Dockerfile")
+    assert ok.findings and bad.error
+    return [ok, bad]
+
+
+def test_sarif_validates(results: list[FileResult]) -> None:
+    log = json.loads(formats.to_sarif(results, registry()))
+    jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(log)
+    run = log["runs"][0]
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert "DL1000" in ids and "DL3004" in ids
+    for res in run["results"]:
+        assert ids[res["ruleIndex"]] == res["ruleId"]
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels["DL3004"] == "error" and levels["DL3003"] == "warning"
+
+
+def test_sarif_schema_rejects_broken_logs(results: list[FileResult]) -> None:
+    """The schema copy is strict enough to catch mistakes (it is not a no-op)."""
+    log = json.loads(formats.to_sarif(results, registry()))
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, SCHEMA)
+    log = json.loads(formats.to_sarif(results, registry()))
+    del log["version"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(log, SCHEMA)
+
+
+def test_json_is_hadolint_shaped(results: list[FileResult]) -> None:
+    data = json.loads(formats.to_json(results))
+    assert {"code", "column", "file", "level", "line", "message"} <= set(data[0])
+    assert any(d["code"] == "DL1000" and d["file"] == "broken.Dockerfile" for d in data)
+
+
+def test_checkstyle_xml(results: list[FileResult]) -> None:
+    root = ET.fromstring(formats.to_checkstyle(results))
+    files = root.findall("file")
+    assert [f.get("name") for f in files] == ["dir/Dockerfile, with:comma%.Dockerfile", "broken.Dockerfile"]
+    errs = files[0].findall("error")
+    assert errs and all(e.get("source", "").startswith("dockline.") for e in errs)
+
+
+def test_gitlab_codeclimate(results: list[FileResult]) -> None:
+    issues = json.loads(formats.to_gitlab(results))
+    assert all({"description", "check_name", "fingerprint", "severity", "location"} <= set(i) for i in issues)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    assert {i["severity"] for i in issues} <= {"info", "minor", "major", "critical", "blocker"}
+
+
+def test_github_annotations_escape(results: list[FileResult]) -> None:
+    text = formats.to_github(results)
+    lines = text.splitlines()
+    assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
+    assert "file=dir/Dockerfile%2C with%3Acomma%25.Dockerfile" in text
+
+
+def test_human_has_location_source_and_escapes_markup() -> None:
+    r = lint_bytes(b"FROM debian\nRUN echo [bold]x[/bold] && cd /\n", "Dockerfile")
+    text = formats.human([r])
+    assert "[bold]Dockerfile[/bold]:2:1" in text and "DL3003" in text
+    assert "\\[bold]" in text  # source shown literally, not as rich markup
+    assert "finding" in formats.summary([r])

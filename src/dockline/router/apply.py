@@ -23,11 +23,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Self
 
 from dockline.errors import EngineError, LockHeld, RouterError
-from dockline.router.render import RenderedFile, Timeouts, render_app, render_status, table_version
+from dockline.router.render import (
+    DEFAULT_TIMEOUTS,
+    RenderedFile,
+    Timeouts,
+    render_app,
+    render_status,
+    table_version,
+)
 from dockline.router.routes import Route, RouteTable, RouteTarget, TargetMode, check_conflicts
 
 if TYPE_CHECKING:
@@ -65,6 +72,9 @@ class Router:
     @property
     def lock(self) -> str:
         return f"{self.name}.lock"
+
+
+DEFAULT_ROUTER = Router()
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,7 @@ def plan_bundle(
     current: Bundle,
     app: str,
     targets: Sequence[RouteTarget] | None,
-    timeouts: Timeouts = Timeouts(),
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
 ) -> Bundle:
     """The bundle after replacing ``app``'s routes with ``targets`` (``None``: remove the
     app). Other apps' files are kept byte for byte. Raises :class:`RouteError` when a path
@@ -273,7 +283,7 @@ class SwarmLock:
                 self.engine.remove_config(lock.id)  # by id: a fresh lock of someone else survives
                 continue
             if time.monotonic() >= deadline:
-                when = datetime.fromtimestamp(expiry, tz=timezone.utc).strftime("%H:%M:%S UTC")
+                when = datetime.fromtimestamp(expiry, tz=UTC).strftime("%H:%M:%S UTC")
                 raise LockHeld(
                     f"router {self.router.name} is being changed by {holder}; waited {self.wait.total_seconds():.0f}s",
                     f"retry when it is done; if that process died, its lock expires at {when}",
@@ -289,7 +299,7 @@ class SwarmLock:
             self.engine.remove_config(self.id)
             self.id = None
 
-    def __enter__(self) -> SwarmLock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
@@ -301,7 +311,7 @@ class SwarmLock:
 def _get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
     req = urllib.request.Request(url, headers={"User-Agent": "dockline-router-probe"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:  # noqa: S310 - http(s) only, built here
+        with urllib.request.urlopen(req, timeout=timeout) as res:
             return int(res.status), res.read()
     except urllib.error.HTTPError as e:
         return int(e.code), b""
@@ -408,7 +418,7 @@ def apply_app(
             if e.config not in existing:
                 engine.create_config(e.config, e.file.content.encode(), config_labels(router, e.file))
                 created.append(e.config)
-        since = datetime.now(timezone.utc)
+        since = datetime.now(UTC)
         step(f"rotating router configs: bundle {current.version} -> {bundle.version}")
         try:
             engine.set_service_configs(router.service, bundle.mounts, expect=referenced)

@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dockline.router.apply import ApplyOutcome, ApplySettings, Router, apply_app, current_bundle
+from dockline.router.apply import (
+    DEFAULT_ROUTER,
+    ApplyOutcome,
+    ApplySettings,
+    Router,
+    apply_app,
+    current_bundle,
+)
 from dockline.router.discover import discover_app
 from dockline.router.routes import Route, RouteTarget, validate_host, validate_stack_name
 from dockline.router.stack import probe_url, router_image
@@ -27,7 +34,7 @@ def route_stack(
     engine: Engine,
     app: str,
     *,
-    router: Router = Router(),
+    router: Router = DEFAULT_ROUTER,
     extra: Sequence[Route] = (),
     target_hosts: Sequence[str] = (),
     probe: bool = True,
@@ -51,7 +58,7 @@ def unroute_stack(
     engine: Engine,
     app: str,
     *,
-    router: Router = Router(),
+    router: Router = DEFAULT_ROUTER,
     probe: bool = True,
     lock_wait: timedelta = timedelta(seconds=90),
     on_step: Callable[[str], None] | None = None,
@@ -64,7 +71,7 @@ def unroute_stack(
     return apply_app(engine, router, app, None, settings, on_step=on_step)
 
 
-def is_routed(engine: Engine, app: str, router: Router = Router()) -> bool:
+def is_routed(engine: Engine, app: str, router: Router = DEFAULT_ROUTER) -> bool:
     """Whether the router currently serves a route of ``app``."""
     if engine.service(router.service) is None:
         return False

@@ -89,7 +89,7 @@ def _one(target: PollTarget, timeout: float) -> tuple[str | None, float]:
         kind = "refused"
     except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
         kind = "reset"
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         kind = "timeout"
     except OSError as e:
         kind = f"error_{type(e).__name__}"

@@ -44,6 +44,9 @@ class Timeouts:
     next_upstream_tries: int = 3
 
 
+DEFAULT_TIMEOUTS = Timeouts()
+
+
 @dataclass(frozen=True)
 class RenderedFile:
     """One file of the bundle: which app, where it is mounted, what it says."""
@@ -126,7 +129,7 @@ def _header_comment(app: str, kind: str) -> dict[str, Any]:
     return {"directive": "#", "args": [], "comment": f" dockline router: {kind} of app {app} (generated)"}
 
 
-def render_app(app: str, targets: Iterable[RouteTarget], timeouts: Timeouts = Timeouts()) -> list[RenderedFile]:
+def render_app(app: str, targets: Iterable[RouteTarget], timeouts: Timeouts = DEFAULT_TIMEOUTS) -> list[RenderedFile]:
     """The files of one app: its upstream file (if any) and its location file."""
     ts = sorted((t for t in targets if t.route.app == app), key=lambda t: t.route.path)
     if not ts:
@@ -168,7 +171,7 @@ def render_status(table: RouteTable, version: str) -> RenderedFile:
     return RenderedFile(None, "status", STATUS_TARGET, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
-def render_table(table: RouteTable, timeouts: Timeouts = Timeouts()) -> tuple[list[RenderedFile], str]:
+def render_table(table: RouteTable, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> tuple[list[RenderedFile], str]:
     """All files of the bundle (apps + status) and its version."""
     files: list[RenderedFile] = []
     for app in table.apps():

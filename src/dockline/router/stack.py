@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,7 +145,7 @@ def router_up(
         bundle, _ = current_bundle(engine, router)
     doc = render_stack(router, image=image, port=port, edge_config=edge_config, bundle=bundle,
                        labels=labels or {})
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="dockline-router-") as tmp:
         path = Path(tmp) / "router.yml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False))

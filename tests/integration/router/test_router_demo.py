@@ -8,10 +8,9 @@ import time
 import urllib.request
 
 import pytest
+from routerkit import Apps, Images, Poller, RouterUnderTest, router_configs, run_cli
 
 from dockline.engine import Engine
-
-from routerkit import Apps, Images, Poller, RouterUnderTest, router_configs, run_cli
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 

@@ -27,7 +27,7 @@ def test_percentile() -> None:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         code = 503 if self.path == "/bad" else 200
         self.send_response(code)
         self.send_header("Content-Length", "2")

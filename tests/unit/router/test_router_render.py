@@ -6,7 +6,13 @@ import json
 
 import crossplane
 
-from dockline.router.render import render_app, render_edge, render_status, render_table, table_version
+from dockline.router.render import (
+    render_app,
+    render_edge,
+    render_status,
+    render_table,
+    table_version,
+)
 from dockline.router.routes import RouteTable, RouteTarget, TargetMode, make_route
 
 
@@ -87,7 +93,7 @@ def test_status_lists_every_route_and_the_version() -> None:
 
 
 def test_version_changes_with_content_and_not_with_order() -> None:
-    files, v1 = render_table(RouteTable(targets()))
+    _, v1 = render_table(RouteTable(targets()))
     _, v2 = render_table(RouteTable(tuple(reversed(targets()))))
     assert v1 == v2
     changed = (RouteTarget(make_route("app-a", "app-a_web", "/app-a"), TargetMode.OVERLAY, ("tasks.app-a_web:81",)),)

@@ -8,7 +8,7 @@ import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -155,7 +155,7 @@ def oci_labels(
     """``org.opencontainers.image.*`` from git, then flags (``--version``, ``--source``),
     then ``--label`` pairs, later winning."""
     labels: dict[str, str] = {
-        OCI + "created": now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        OCI + "created": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if git.revision:
         labels[OCI + "revision"] = git.revision

@@ -25,7 +25,16 @@ class VerifyEngine(Protocol):
 
     def image_healthcheck(self, ref: str) -> ImageHealthcheck | None: ...
 
-    def run_container(self, image: str, **kwargs: Any) -> ContainerInfo: ...
+    def run_container(
+        self,
+        image: str,
+        *,
+        name: str | None = ...,
+        environment: Mapping[str, str] | None = ...,
+        labels: Mapping[str, str] | None = ...,
+        ports: Mapping[str, int | None] | None = ...,
+        healthcheck: Mapping[str, Any] | None = ...,
+    ) -> ContainerInfo: ...
 
     def container(self, id_or_name: str) -> ContainerInfo | None: ...
 
@@ -154,12 +163,9 @@ def verify_image(
 ) -> VerifyOutcome:
     """Run, wait, smoke, remove (also on failure). Raises only for bad input / engine errors."""
     spec = healthcheck_spec(engine.image_healthcheck(req.image), req.health_cmd, req.health_interval)
-    kwargs: dict[str, Any] = {"name": req.name, "environment": dict(req.env), "labels": dict(req.labels),
-                              "ports": dict(req.ports)}
-    if spec is not None:
-        kwargs["healthcheck"] = spec
     start = clock()
-    info = engine.run_container(req.image, **kwargs)
+    info = engine.run_container(req.image, name=req.name, environment=dict(req.env), labels=dict(req.labels),
+                                ports=dict(req.ports), healthcheck=spec)
     try:
         return _wait(engine, req, info.id, start, clock, sleep, on_status)
     finally:

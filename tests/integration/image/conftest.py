@@ -46,6 +46,15 @@ trap 'echo "child: SIGTERM, shutting down (2 s)"; sleep 2; echo "child: clean sh
 echo "child: running as PID $$"
 while :; do sleep 0.2 & wait $!; done
 """
+SLOW_DOCKERFILE = """\
+ARG BASE_IMAGE=debian:bookworm
+FROM ${BASE_IMAGE}
+COPY --chown=root:root dockline/ /usr/local/bin/
+COPY --chown=root:root talk/ /usr/local/bin/talk/
+COPY --chown=root:root slow-child.sh /usr/local/bin/slow-child.sh
+ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]
+CMD ["/usr/local/bin/slow-child.sh"]
+"""
 SLOW_INITDB = """\
 #!/bin/sh
 # test init script: keep initdb's temporary (socket-only) server up for a while
@@ -124,15 +133,7 @@ def images(engine: Any, run_id: str, test_labels: dict[str, str],
         _scaffold(slow, "--probe", "none", "--cmd", "/usr/local/bin/slow-child.sh")
         _write(slow / "slow-child.sh", SLOW_CHILD, 0o755)
         shutil.copytree(TALK, slow / "talk")
-        _write(slow / "Dockerfile", "\n".join([
-            "ARG BASE_IMAGE=debian:bookworm",
-            "FROM ${BASE_IMAGE}",
-            "COPY --chown=root:root dockline/ /usr/local/bin/",
-            "COPY --chown=root:root talk/ /usr/local/bin/talk/",
-            "COPY --chown=root:root slow-child.sh /usr/local/bin/slow-child.sh",
-            'ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]',
-            'CMD ["/usr/local/bin/slow-child.sh"]',
-        ]) + "\n")
+        _write(slow / "Dockerfile", SLOW_DOCKERFILE)
         _build(slow, tags.slow, "local/debian:bookworm", test_labels)
 
         pg = root / "pg"

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from conftest import Images, dockline, wait_for
 
 pytestmark = pytest.mark.docker
@@ -35,8 +36,8 @@ def test_postgres_probe_during_and_after_initdb(engine: Any, images: Images, con
 
     wait_for(lambda: engine.container(c.id).health == "healthy", 90, "postgres to become healthy")
     code, out = engine.exec_in(c.id, [PROBE])
-    assert (code, out.strip()) == (0, "[HEALTHCHECK] healthy: postgres at 127.0.0.1:5432 (db appdb, user app) "
-                                      "answered SELECT 1")
+    assert (code, out.strip()) == (0, ("[HEALTHCHECK] healthy: postgres at 127.0.0.1:5432 (db appdb, user app) "
+                                       "answered SELECT 1"))
 
     # wrong password: a clear line, and the password is not in it
     code, out = engine.exec_in(c.id, ["env", "POSTGRES_PASSWORD=wrong-pw-4711", PROBE])

@@ -30,8 +30,8 @@ def test_plan_http_with_entrypoint() -> None:
     assert [f.path for f in plan.files] == [f"dockline/{n}" for n in scripts.ALL]
     assert plan.dockerfile_lines[1:] == (
         "COPY --chown=root:root dockline/ /usr/local/bin/",
-        "HEALTHCHECK --interval=20s --timeout=5s --start-period=1m --retries=3"
-        ' CMD ["/usr/local/bin/dockline-health-http.sh", "http://127.0.0.1:8080/health"]',
+        ("HEALTHCHECK --interval=20s --timeout=5s --start-period=1m --retries=3"
+         ' CMD ["/usr/local/bin/dockline-health-http.sh", "http://127.0.0.1:8080/health"]'),
         'ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]',
         'CMD ["nginx", "-g", "daemon off;"]',
     )

@@ -191,8 +191,8 @@ def test_wait_for_gives_up(shell: list[str], dirs: dict[str, str]) -> None:
     p = run(shell, "sh", "-c", "echo started", env={**dirs, "DOCKLINE_WAIT_FOR": f"tcp://127.0.0.1:{port}",
                                                     "DOCKLINE_WAIT_TIMEOUT": "2"})
     assert p.returncode == 78 and p.stdout == ""
-    assert errors(p) == [f"dockline-entrypoint: error: gave up waiting for tcp://127.0.0.1:{port} after 2s: "
-                         f"unhealthy: 127.0.0.1:{port}: Connection refused"]
+    assert errors(p) == [(f"dockline-entrypoint: error: gave up waiting for tcp://127.0.0.1:{port} after 2s: "
+                          f"unhealthy: 127.0.0.1:{port}: Connection refused")]
     bad = run(shell, "true", env={**dirs, "DOCKLINE_WAIT_FOR": "udp://x:1"})
     assert bad.returncode == 78 and "not tcp://HOST:PORT" in errors(bad)[0]
 

@@ -26,7 +26,7 @@ def http_server(routes: dict[str, int]) -> Iterator[tuple[int, HttpLog]]:
     log = HttpLog()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
             status = routes.get(self.path, 404)
             self.send_response(status)

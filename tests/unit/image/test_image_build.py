@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ ARG BASE_HREF=/events \\
 FROM ${BASE_IMAGE}
 ARG VERSION
 """
-NOW = datetime(2026, 11, 28, 1, 2, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 1, 2, 3, tzinfo=UTC)
 
 
 def test_declared_args_and_rows() -> None:

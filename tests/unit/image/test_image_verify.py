@@ -84,7 +84,7 @@ def test_healthy_then_smoke() -> None:
     assert isinstance(out, Verified) and out.ok and out.smoke_output == "ok"
     assert eng.execs == [["curl", "-f", "http://127.0.0.1/"]]
     assert eng.removed == ["c1"]
-    assert "healthcheck" not in eng.run_kwargs  # the image's own, unchanged
+    assert eng.run_kwargs["healthcheck"] is None  # the image's own, unchanged
 
 
 def test_unhealthy_carries_health_log_and_tail() -> None:

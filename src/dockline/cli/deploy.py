@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from dockline import output
+from dockline.cli.router import no_route_option, route_after_deploy, unroute_before_rm
 from dockline.engine import Engine
 from dockline.errors import UsageError
 from dockline.stack import history
@@ -76,10 +77,11 @@ def _options(prune: bool, with_registry_auth: bool, resolve_image: str | None, t
 @click.option("--post-hook", multiple=True, help="Command run (sh -c) after a healthy deploy.")
 @click.option("--no-hooks", is_flag=True, help="Run no hooks (neither flags nor x-dockline.hooks).")
 @_apply_options
+@no_route_option
 def deploy_cmd(name: str, files: tuple[Path, ...], env_files: tuple[Path, ...], dry_run: bool,
                pre_hook: tuple[str, ...], post_hook: tuple[str, ...], no_hooks: bool, prune: bool,
                with_registry_auth: bool, resolve_image: str | None, timeout: Any, placement_check: bool,
-               as_json: bool) -> None:
+               as_json: bool, no_route: bool) -> None:
     """Deploy stack NAME from compose files and wait until it is healthy (or not)."""
     hooks = tuple(Hook.from_value("pre", h, "--pre-hook") for h in pre_hook) + tuple(
         Hook.from_value("post", h, "--post-hook") for h in post_hook)
@@ -92,6 +94,8 @@ def deploy_cmd(name: str, files: tuple[Path, ...], env_files: tuple[Path, ...], 
     _report(result, as_json)
     if result.exit_code:
         click.get_current_context().exit(result.exit_code)
+    if result.outcome is not None and not no_route:
+        route_after_deploy(engine, name)  # after the stack is healthy (the talk's order)
 
 
 @click.command("rollback")
@@ -116,9 +120,12 @@ def rollback_cmd(name: str, to_version: int | None, prune: bool, with_registry_a
 @click.option("--timeout", default="2m", show_default=True, callback=_duration,
               help="How long to wait for everything to be gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-def rm_cmd(name: str, timeout: Any, as_json: bool) -> None:
+@no_route_option
+def rm_cmd(name: str, timeout: Any, as_json: bool, no_route: bool) -> None:
     """Remove stack NAME and wait until its services, tasks and networks are gone."""
     engine = Engine.connect()
+    if not no_route:
+        unroute_before_rm(engine, name)  # detach its routes first, then remove
     result = remove_stack(engine, name, timeout)
     _report_rm(result, as_json)
     if not result.complete:

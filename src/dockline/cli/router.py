@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Sequence
@@ -13,10 +14,11 @@ from dockline import output
 from dockline.engine import Engine
 from dockline.errors import DeployFailed, JobFailed, UsageError
 from dockline.router.apply import Applied, ApplyOutcome, Router
-from dockline.router.flow import route_stack, unroute_stack
+from dockline.router.flow import is_routed, route_stack, unroute_stack
 from dockline.router.poll import PollSummary, parse_target, poll
-from dockline.router.routes import parse_route_option
+from dockline.router.routes import LABEL_PATH, parse_route_option
 from dockline.router.stack import router_down, router_status, router_up
+from dockline.stack.model import STACK_NAMESPACE_LABEL
 
 ROUTER_ENV = "DOCKLINE_ROUTER"
 
@@ -197,6 +199,33 @@ def _report_poll(s: PollSummary, as_json: bool) -> None:
     lat = "-" if s.p50_ms is None else f"p50 {s.p50_ms:.1f} ms, p99 {s.p99_ms:.1f} ms"
     output.info(f"poll {s.url}: sent {s.sent}, ok {s.ok}, failed {s.failed} ({kinds}); {lat};"
                 f" {s.duration.total_seconds():.1f}s at {s.rate:g}/s")
+
+
+# ---- hooks used by `dockline deploy` / `dockline rm` (cli/deploy.py) ----------------
+def no_route_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--no-route", is_flag=True,
+                        help=f"Do not touch the router (env {ROUTER_ENV} names it).")(f)
+
+
+def route_after_deploy(engine: Engine, name: str) -> None:
+    """Route stack NAME after a healthy deploy (the talk's order). Without a router, a stack
+    that declares routes gets a warning; routing failures raise (exit 1/2)."""
+    router = Router(os.environ.get(ROUTER_ENV) or "dockline-router")
+    if engine.service(router.service) is None:
+        declared = [s.name for s in engine.services(labels={STACK_NAMESPACE_LABEL: name})
+                    if LABEL_PATH in s.labels]
+        if declared:
+            output.warn(f"{', '.join(declared)} declare routes but router {router.name} is not running;"
+                        f" run `dockline router up`, then `dockline route {name}`")
+        return
+    report_outcome(route_stack(engine, name, router=router, on_step=output.info), name)
+
+
+def unroute_before_rm(engine: Engine, name: str) -> None:
+    """Detach stack NAME's routes from the router before the stack is removed."""
+    router = Router(os.environ.get(ROUTER_ENV) or "dockline-router")
+    if is_routed(engine, name, router):
+        report_outcome(unroute_stack(engine, name, router=router, on_step=output.info), name)
 
 
 def register(cli: click.Group) -> None:

@@ -331,8 +331,10 @@ def _describe(error: Any) -> tuple[str, str]:
     if v == "oneOf" and error.context:
         from jsonschema.exceptions import best_match
 
-        inner = best_match(error.context)
-        if inner is not None and list(inner.absolute_path) != list(error.absolute_path):
+        # The branch whose type fits the value failed deeper: that is the real problem.
+        deeper = [c for c in error.context if c.validator != "type" or list(c.absolute_path) != list(error.absolute_path)]
+        inner = best_match(deeper) if deeper else None
+        if inner is not None:
             return _describe(inner)
         return path, "has an invalid value (" + ", ".join(
             sorted({_describe(c)[1] for c in error.context if c.validator == "type"})) + ")"

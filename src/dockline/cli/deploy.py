@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import click
 
@@ -181,7 +181,7 @@ class _Progress:
         self.live: Any = None
         self._last: dict[str, tuple[Any, ...]] = {}
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Self:
         if self.enabled and output.is_tty():
             from rich.live import Live
 

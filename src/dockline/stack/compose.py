@@ -315,7 +315,7 @@ def _describe(error: Any) -> tuple[str, str]:
     v = error.validator
     if v == "type":
         types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return path, "should be " + " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        return path, "should be " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
     if v == "additionalProperties":
         extras = re.findall(r"'([^']+)'", error.message.split("(")[-1]) or ["?"]
         return _join(path, extras[0]), "unknown key" + ("" if len(extras) == 1 else f" (also: {', '.join(extras[1:])})")

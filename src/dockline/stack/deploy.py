@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +310,7 @@ def _apply(engine: Any, prepared: Prepared, options: DeployOptions, *, source: s
                                run.output[-2000:] or None)
     configs = {v.name: v.content for v in prepared.versions if v.kind == "config" and v.content is not None}
     record = history.write_record(engine, name, version, prepared.doc, configs, source)
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     say(f"applying {name} (version {version})")
     try:
         _run_converter(engine, name, prepared.doc, options)

@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from dockline.stack.model import ConfigInfo, HistoryRecord
@@ -80,7 +80,7 @@ def write_record(engine: HistoryEngine, stack: str, version: int, doc: Mapping[s
         inline = {}
     payload = {"format": 1, "stack": stack, "version": version, "source": source, "doc": doc, "configs": inline}
     data = json.dumps(payload, sort_keys=True).encode()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     labels = {LABEL: "1", LABEL_STACK: stack, LABEL_VERSION: str(version), LABEL_OUTCOME: "pending",
               LABEL_SOURCE: source, LABEL_CREATED: now.isoformat()}
     name = record_name(stack, version)

@@ -71,7 +71,7 @@ def hooks_from_doc(doc: Mapping[str, Any]) -> tuple[Hook, ...]:
         raise StackError("x-dockline.hooks: should be a mapping with `pre` and/or `post`")
     unknown = set(hooks) - {"pre", "post"}
     if unknown:
-        raise StackError(f"x-dockline.hooks.{sorted(unknown)[0]}: unknown key (use pre or post)")
+        raise StackError(f"x-dockline.hooks.{min(unknown)}: unknown key (use pre or post)")
     out: list[Hook] = []
     for phase in ("pre", "post"):
         value = hooks.get(phase)

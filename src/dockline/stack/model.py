@@ -182,7 +182,7 @@ def format_duration(d: timedelta) -> str:
         return f"{round(secs * 1000)}ms"
     if secs < 60:
         return f"{secs:.1f}s".replace(".0s", "s")
-    m, s = divmod(int(round(secs)), 60)
+    m, s = divmod(round(secs), 60)
     return f"{m}m{s}s" if s else f"{m}m"
 
 

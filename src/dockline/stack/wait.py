@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from dockline.stack.model import ServiceInfo, TaskInfo
@@ -172,13 +172,13 @@ def assess_service(
 
     mine = [t for t in tasks if t.service_id == service.id]
     errored = sorted((t for t in mine if t.error and _fresh(t.timestamp, since)),
-                     key=lambda t: t.timestamp or datetime.min.replace(tzinfo=timezone.utc))
+                     key=lambda t: t.timestamp or datetime.min.replace(tzinfo=UTC))
     last_error = None
     last_health = None
     if errored:
         t = errored[-1]
         last_error = f"{t.error} ({t.state}: {t.message})" if t.message and t.message != t.error else t.error
-    for t in sorted(mine, key=lambda t: t.timestamp or datetime.min.replace(tzinfo=timezone.utc), reverse=True):
+    for t in sorted(mine, key=lambda t: t.timestamp or datetime.min.replace(tzinfo=UTC), reverse=True):
         h = health.get(t.id)
         if h is not None and h.last_output and (h.status != "healthy" or t.state != "running"):
             last_health = h.last_output
@@ -304,7 +304,7 @@ class _Snapshotter:
             interesting = [t for t in mine if t.spec_key == svc.task_spec_key and t.desired_state == "running"
                            and t.state in ("starting", "running")]
             failed = sorted((t for t in mine if t.terminal and _fresh(t.timestamp, self.since)),
-                            key=lambda t: t.timestamp or datetime.min.replace(tzinfo=timezone.utc))[-3:]
+                            key=lambda t: t.timestamp or datetime.min.replace(tzinfo=UTC))[-3:]
             for t in interesting + failed:
                 h = self._health(t)
                 if h is not None:
@@ -329,7 +329,7 @@ def wait_services(
     Returns :class:`Converged`, :class:`Failed`, :class:`RolledBack` or :class:`TimedOut`.
     """
     started = time.monotonic()
-    since = since or datetime.now(timezone.utc)
+    since = since or datetime.now(UTC)
     deadline = started + timeout.total_seconds()
     names = list(dict.fromkeys(services))
     snap = _Snapshotter(engine, names, since)

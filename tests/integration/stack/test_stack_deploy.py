@@ -13,7 +13,7 @@ import socket
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 def get(port: int, path: str = "/") -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:  # noqa: S310 - loopback
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
         return r.read().decode()
 
 
@@ -79,7 +79,7 @@ class Stack:
         return deploy_stack(self.engine, self.name, self.files, environ={**self.env, **env}, options=OPTS)
 
     def cli(self, *args: str, **env: str) -> Any:
-        argv = ["deploy", self.name, *sum((["-c", str(f)] for f in self.files), []),
+        argv = ["deploy", self.name, *[a for f in self.files for a in ("-c", str(f))],
                 "--resolve-image", "never", "--timeout", "90s", *args]
         return CliRunner().invoke(cli, argv, env={**self.env, **env})
 
@@ -152,7 +152,7 @@ def test_talk_replica_loop_reports_success_for_the_same_failing_upgrade(stack: S
     bad = stack.folder / "bad.yml"
     bad.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"image": demo_images["never"]}}}))
     files = [*stack.files, bad]
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     from dockline.stack.deploy import _run_converter, prepare
 
     prepared = prepare(stack.name, files, environ=stack.env)

@@ -57,8 +57,8 @@ def test_plan_services() -> None:
     assert got == {"web": ("update", ("image",)), "api": ("unchanged", ()), "db": ("create", ()),
                    "old": ("remove", ())}
     # no record: compared by image only
-    got = {c.service: c.action for c in plan_services("app", new, {"web": "w:2"}, None)}
-    assert got["web"] == "unchanged"
+    actions = {c.service: c.action for c in plan_services("app", new, {"web": "w:2"}, None)}
+    assert actions["web"] == "unchanged"
 
 
 class MemConfigs:
@@ -102,7 +102,7 @@ def test_records_round_trip_outcome_and_prune() -> None:
     data = history.read_record(eng, recs[-1])
     assert data.doc["services"]["web"]["image"] == "w:13" and data.configs == {"app_c-1": b"conf"}
     assert history.prune_records(eng, "app", keep=10) == 3
-    assert [r.version for r in history.list_records(eng, "app")][0] == 4
+    assert history.list_records(eng, "app")[0].version == 4
     assert history.remove_records(eng, "app") == 10
     assert [r.stack for r in history.list_records(eng)] == ["other"]
 

@@ -14,14 +14,15 @@ EXAMPLE = ROOT / "examples" / "eventpage"
 
 
 def test_runtime_scripts_are_dockline_s_own() -> None:
-    """runtime/ holds copies of dockline's image-runtime scripts (the build context cannot
-    reach src/); they must be byte-identical to the package data."""
-    copies = sorted(p.name for p in (EXAMPLE / "runtime").iterdir())
-    assert copies, "runtime/ is empty"
+    """dockline/ holds dockline's image-runtime scripts as `dockline scaffold` writes them
+    (the build context cannot reach src/); byte-identical to the package data."""
+    copies = sorted(p.name for p in (EXAMPLE / "dockline").iterdir())
+    assert copies, "dockline/ is empty"
     for name in copies:
         source = ROOT / "src" / "dockline" / "data" / "sh" / name
-        assert source.read_bytes() == (EXAMPLE / "runtime" / name).read_bytes(), (
-            f"runtime/{name} differs from src/dockline/data/sh/{name}: copy it again"
+        assert source.read_bytes() == (EXAMPLE / "dockline" / name).read_bytes(), (
+            f"dockline/{name} differs from src/dockline/data/sh/{name}: "
+            "run `dockline scaffold examples/eventpage --probe none --force`"
         )
 
 

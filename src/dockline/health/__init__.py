@@ -9,7 +9,12 @@ live in ``dockline/data/sh/`` (see :mod:`dockline.health.scripts`).
 from dockline.health.exec import probe_exec
 from dockline.health.http import USER_AGENT, probe_http
 from dockline.health.outcome import Healthy, ProbeOutcome, ProbeTimeout, Unhealthy, exit_code, line
-from dockline.health.postgres import PostgresTarget, SettingsError, probe_postgres, settings_from_env
+from dockline.health.postgres import (
+    PostgresTarget,
+    SettingsError,
+    probe_postgres,
+    settings_from_env,
+)
 from dockline.health.tcp import parse_target, probe_tcp
 from dockline.health.wait import Backoff, DeadlineExceeded, wait_healthy
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from dockline.health.outcome import Healthy, ProbeOutcome, ProbeTimeout, Unhealthy
+from dockline.health.outcome import Healthy, ProbeOutcome, Unhealthy, network_failure
 
 USER_AGENT = "Internal Healthcheck"
 DEFAULT_TIMEOUT = timedelta(seconds=3)
@@ -71,14 +71,10 @@ def probe_http(
         resp = conn.getresponse()
         status = resp.status
         resp.read(65536)
-    except (TimeoutError, socket.timeout):
-        return ProbeTimeout(f"{shown}: no answer within {seconds:g}s", elapsed())
-    except ConnectionRefusedError:
-        return Unhealthy(f"{shown}: connection refused", elapsed())
-    except socket.gaierror:
-        return Unhealthy(f"{shown}: could not resolve host", elapsed())
     except ssl.SSLError as e:
         return Unhealthy(f"{shown}: TLS handshake failed ({e.reason or e})", elapsed())
+    except (TimeoutError, ConnectionRefusedError, socket.gaierror) as e:
+        return network_failure(shown, e, seconds, elapsed())
     except (OSError, http.client.HTTPException) as e:
         return Unhealthy(f"{shown}: {type(e).__name__}: {e}".rstrip(": "), elapsed())
     finally:

@@ -7,6 +7,7 @@ to exit 0 (healthy) or 1 (anything else): Docker reserves 2.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,3 +62,14 @@ def line(outcome: ProbeOutcome) -> str:
 def exit_code(outcome: ProbeOutcome) -> int:
     """0 for :class:`Healthy`, 1 otherwise (never 2: Docker reserves it)."""
     return 0 if isinstance(outcome, Healthy) else 1
+
+
+def network_failure(where: str, e: OSError, timeout_seconds: float, elapsed: timedelta) -> ProbeOutcome:
+    """The outcome for a socket error while reaching ``where`` (shared by the probes)."""
+    if isinstance(e, TimeoutError | socket.timeout):
+        return ProbeTimeout(f"{where}: no answer within {timeout_seconds:g}s", elapsed)
+    if isinstance(e, ConnectionRefusedError):
+        return Unhealthy(f"{where}: connection refused", elapsed)
+    if isinstance(e, socket.gaierror):
+        return Unhealthy(f"{where}: could not resolve host", elapsed)
+    return Unhealthy(f"{where}: {e.strerror or e}", elapsed)

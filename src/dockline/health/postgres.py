@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from dockline.health.outcome import Healthy, ProbeOutcome, ProbeTimeout, Unhealthy
+from dockline.health.outcome import Healthy, ProbeOutcome, Unhealthy, network_failure
 
 DEFAULT_TIMEOUT = timedelta(seconds=3)
 PROTOCOL_3_0 = 196608
@@ -285,18 +285,10 @@ def probe_postgres(target: PostgresTarget, *, timeout: timedelta = DEFAULT_TIMEO
             conn.send(_msg(b"X", b""))
         except OSError:
             pass
-    except (TimeoutError, socket.timeout):
-        return ProbeTimeout(f"{where}: no answer within {seconds:g}s", elapsed())
-    except ConnectionRefusedError:
-        return Unhealthy(f"{where}: connection refused", elapsed())
-    except socket.gaierror:
-        return Unhealthy(f"{where}: could not resolve host", elapsed())
-    except ServerError as e:
-        return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
-    except ProtocolError as e:
+    except (ServerError, ProtocolError) as e:
         return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
     except OSError as e:
-        return Unhealthy(f"{where}: {e.strerror or e}", elapsed())
+        return network_failure(where, e, seconds, elapsed())
     finally:
         if sock is not None:
             sock.close()

@@ -6,7 +6,7 @@ import socket
 import time
 from datetime import timedelta
 
-from dockline.health.outcome import Healthy, ProbeOutcome, ProbeTimeout, Unhealthy
+from dockline.health.outcome import Healthy, ProbeOutcome, network_failure
 
 DEFAULT_TIMEOUT = timedelta(seconds=3)
 
@@ -38,13 +38,7 @@ def probe_tcp(host: str, port: int, *, timeout: timedelta = DEFAULT_TIMEOUT) -> 
     try:
         with socket.create_connection((host, port), timeout=seconds):
             pass
-    except (TimeoutError, socket.timeout):
-        return ProbeTimeout(f"{where}: no answer within {seconds:g}s", elapsed())
-    except ConnectionRefusedError:
-        return Unhealthy(f"{where}: connection refused", elapsed())
-    except socket.gaierror:
-        return Unhealthy(f"{where}: could not resolve host", elapsed())
     except OSError as e:
-        return Unhealthy(f"{where}: {e.strerror or e}", elapsed())
+        return network_failure(where, e, seconds, elapsed())
     took = elapsed()
     return Healthy(f"{where} accepts connections ({took.total_seconds() * 1000:.0f} ms)", took)

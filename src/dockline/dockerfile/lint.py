@@ -15,6 +15,7 @@ context, so rules themselves do no I/O.
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import logging
 import pkgutil
@@ -222,6 +223,7 @@ def registry() -> dict[str, Rule]:
     return dict(sorted(_REGISTRY.items(), key=lambda kv: _id_key(kv[0])))
 
 
+@functools.lru_cache(maxsize=1024)
 def _id_key(rule_id: str) -> tuple[str, int]:
     m = re.match(r"([A-Z]+)(\d+)", rule_id)
     return (m.group(1), int(m.group(2))) if m else (rule_id, 0)
@@ -270,13 +272,31 @@ class RunInfo:
     script: Script
     shell: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[Command]] = {}
+        for c in self.script.commands:
+            e = effective(c)
+            by_name.setdefault(e.basename, []).append(e)
+        object.__setattr__(self, "_by_name", by_name)
+
     @property
     def commands(self) -> tuple[Command, ...]:
         return self.script.commands
 
     def named(self, *names: str) -> list[Command]:
-        """Commands (after sudo/env wrappers) whose name is one of ``names``."""
-        return [effective(c) for c in self.script.commands if effective(c).basename in names]
+        """Commands (after sudo/env wrappers) whose name is one of ``names``, in order."""
+        by_name: dict[str, list[Command]] = self._by_name  # type: ignore[attr-defined]
+        if len(names) == 1:
+            return list(by_name.get(names[0], ()))
+        found = [c for n in names for c in by_name.get(n, ())]
+        found.sort(key=lambda c: c.offset)
+        return found
+
+    @property
+    def effective_commands(self) -> list[Command]:
+        """Every command after wrappers, in order."""
+        by_name: dict[str, list[Command]] = self._by_name  # type: ignore[attr-defined]
+        return sorted((c for cs in by_name.values() for c in cs), key=lambda c: c.offset)
 
 
 class Context:

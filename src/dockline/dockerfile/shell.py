@@ -35,6 +35,7 @@ __all__ = [
 _RESERVED_START = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"}
 _RESERVED_END = {"fi", "done", "esac", "}"}
 _OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
+_SPECIAL_START = frozenset("<>&|;()\n")
 _REDIR_OPS = ("<<-", "<<<", "<<", ">>", ">&", "<&", "<>", ">|", "&>>", "&>", ">", "<")
 
 
@@ -291,12 +292,15 @@ class _Lexer:
                 if self.pending_heredocs:
                     self._read_heredoc_bodies()
                 continue
+            if c not in _SPECIAL_START and not c.isdigit():
+                out.append(self._word())
+                continue
             # redirections, optionally with a leading fd number
             j = self.i
             while j < self.n and s[j].isdigit():
                 j += 1
             matched = False
-            for op in _REDIR_OPS:
+            for op in (_REDIR_OPS if j < self.n and s[j] in "<>&" else ()):
                 if s.startswith(op, j) and (j == self.i or op[0] in "<>"):
                     start = self.i
                     self.i = j + len(op)

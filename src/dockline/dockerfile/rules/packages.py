@@ -722,10 +722,9 @@ def zypper_unpinned(ctx: Context) -> Iterator[Hit]:
 
 def _pip_installs(run: RunInfo) -> list[Command]:
     out = []
-    for c in run.script.commands:
-        from dockline.dockerfile.shell import effective
-
-        c = effective(c)
+    for c in run.effective_commands:
+        if not c.basename.startswith(("pip", "python")):
+            continue
         argv = c.argv
         b = c.basename
         if re.fullmatch(r"pip[0-9.]*", b):

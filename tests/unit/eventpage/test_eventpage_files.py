@@ -22,7 +22,7 @@ def test_runtime_scripts_are_dockline_s_own() -> None:
         source = ROOT / "src" / "dockline" / "data" / "sh" / name
         assert source.read_bytes() == (EXAMPLE / "dockline" / name).read_bytes(), (
             f"dockline/{name} differs from src/dockline/data/sh/{name}: "
-            "run `dockline scaffold examples/eventpage --probe none --force`"
+            "run `dockline scaffold examples/eventpage --probe none --cmd x --force`"
         )
 
 

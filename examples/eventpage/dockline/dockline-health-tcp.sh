@@ -69,12 +69,17 @@ case $client in
         unhealthy "$host:$port: ${err##*: }"
         ;;
     curl)
-        # telnet:// connects and then reads stdin (empty): time_connect > 0 means the
-        # connection was accepted, whatever curl's exit code says afterwards.
+        # telnet:// connects, then waits for the server until --max-time: time_connect > 0
+        # means the connection was accepted, whatever curl's exit code says afterwards. A
+        # short first try keeps a healthy probe fast; a slow connect gets the full timeout.
         case $host in *:*) uhost="[$host]" ;; *) uhost=$host ;; esac
-        connect=$(curl -s -o /dev/null -w '%{time_connect}' --connect-timeout "$timeout" \
-            --max-time "$timeout" "telnet://$uhost:$port" </dev/null 2>/dev/null)
-        rc=$?
+        for limit in 0.3 "$timeout"; do
+            connect=$(curl -s -o /dev/null -w '%{time_connect}' --connect-timeout "$timeout" \
+                --max-time "$limit" "telnet://$uhost:$port" </dev/null 2>/dev/null)
+            rc=$?
+            [ "$rc" -eq 28 ] || break
+            awk -v t="${connect:-0}" 'BEGIN { exit !(t + 0 > 0) }' && break
+        done
         if awk -v t="${connect:-0}" 'BEGIN { exit !(t + 0 > 0) }'; then
             say "healthy: $host:$port accepts connections"
             exit 0

@@ -116,9 +116,9 @@ def report_outcome(res: ApplyOutcome | None, app: str) -> None:
         return
     if isinstance(res, Applied):
         t = res.timings
+        what = f"{app} routed ({len(res.targets)} route(s)" if res.targets else f"{app} unrouted ("
         output.success(
-            f"router bundle {res.previous_version} -> {res.version} for {app}"
-            f" ({len(res.targets)} route(s); render {t.render.total_seconds():.2f}s,"
+            f"router bundle {res.previous_version} -> {res.version}: {what}; render {t.render.total_seconds():.2f}s,"
             f" validate {t.validate.total_seconds():.2f}s, rotate {t.rotate.total_seconds():.2f}s,"
             f" converge {t.converge.total_seconds():.2f}s, probe {t.probe.total_seconds():.2f}s)")
     else:

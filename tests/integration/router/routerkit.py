@@ -91,9 +91,9 @@ def router(swarm: Engine, images: Images, test_labels: dict[str, str], run_id: s
         router_down(swarm, r)
 
 
-def run_cli(*args: str) -> Result:
+def run_cli(*args: str, env: dict[str, str] | None = None) -> Result:
     """Run a dockline command in-process; exit code and output as a user sees them."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
 
 
 class Apps:

@@ -8,7 +8,7 @@ import time
 import urllib.request
 
 import pytest
-from routerkit import Apps, Images, Poller, RouterUnderTest, router_configs, run_cli
+from routerkit import DEMO, Apps, Images, Poller, RouterUnderTest, router_configs, run_cli
 
 from dockline.engine import Engine
 
@@ -37,26 +37,31 @@ def status(router: RouterUnderTest) -> dict:
 
 
 def test_router_demo(swarm: Engine, router: RouterUnderTest, images: Images, apps: Apps, unique_name) -> None:
+    """The talk's demo through the pipeline: `dockline deploy` routes after the stack is
+    healthy, `dockline rm` unroutes first, then removes."""
     name = router.router.name
     a, b = unique_name("app-a"), unique_name("app-b")
-    apps.deploy(a, images.app("app-a", "v1"), path="/app-a")
-    apps.deploy(b, images.app("app-b", "v1"), path="/app-b")
-    for app in (a, b):
-        res = run_cli("route", app, "--router", name)
+    stack_file = str(DEMO / "stack.yml")
+
+    def deploy(stack: str, image: str, path: str) -> None:
+        apps.stacks.append(stack)  # teardown removes it even if the test fails
+        env = {"DOCKLINE_ROUTER": name, "APP_IMAGE": image, "APP_PATH": path, "ROUTER_NETWORK": router.network}
+        res = run_cli("deploy", stack, "-c", stack_file, "--resolve-image", "never", "--no-registry-auth", env=env)
         assert res.exit_code == 0, res.output
+        assert f"{stack} routed" in res.output or "unchanged" in res.output, res.output
+
+    deploy(a, images.app("app-a", "v1"), "/app-a")
+    deploy(b, images.app("app-b", "v1"), "/app-b")
     assert "app-a v1" in get(f"{router.url}/app-a/")[1]
     assert "app-b v1" in get(f"{router.url}/app-b/")[1]
     listed = json.loads(run_cli("routes", "--router", name, "--json").stdout)
     assert {(r["app"], r["path"], r["mode"]) for r in listed} >= {(a, "/app-a/", "overlay"), (b, "/app-b/", "overlay")}
 
-    # Upgrade app-a to v2 under traffic through the router, then re-route (the pipeline's order).
+    # Upgrade app-a to v2 under traffic through the router.
     poller = Poller(f"{router.url}/app-a/", rate=50)
     try:
         time.sleep(1)
-        apps.deploy(a, images.app("app-a", "v2"), path="/app-a")
-        res = run_cli("route", a, "--router", name)
-        assert res.exit_code == 0, res.output
-        assert "unchanged" in res.output  # overlay routes follow tasks by DNS: nothing to rotate
+        deploy(a, images.app("app-a", "v2"), "/app-a")
         wait_body(f"{router.url}/app-a/", "app-a v2")
         time.sleep(1)
     finally:
@@ -64,11 +69,12 @@ def test_router_demo(swarm: Engine, router: RouterUnderTest, images: Images, app
     assert summary.sent >= 100
     assert summary.failed == 0, summary.failures
 
-    # Remove both: unroute first, then the stack; routes and their configs are gone.
+    # Remove both: routes and their configs are gone.
     for app in (a, b):
-        res = run_cli("route", app, "--remove", "--router", name)
+        res = run_cli("rm", app, env={"DOCKLINE_ROUTER": name})
         assert res.exit_code == 0, res.output
-        apps.remove(app)
+        assert f"{app} unrouted" in res.output
+        apps.stacks.remove(app)
     paths = {r["path"] for r in status(router)["routes"]}
     assert "/app-a/" not in paths and "/app-b/" not in paths
     assert get(f"{router.url}/app-a/")[0] == 404

@@ -95,7 +95,7 @@ def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
     ## What it does
     Flags a RUN in the final stage that runs `apt-get update` but does not delete
     `/var/lib/apt/lists` in the same RUN (`rm -rf /var/lib/apt/lists/*` or, with
-    apt 2.7+, `apt-get dist-clean`).
+    apt 3.0+ (Debian 13), `apt-get distclean`).
 
     ## Why is this bad?
     The package lists (tens of MB) stay in the layer forever, even if a later RUN
@@ -130,7 +130,7 @@ def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
             continue
         cleaned = any(
             any(a.startswith("/var/lib/apt/lists") for a in c.args) for c in run.named("rm")
-        ) or any(c.positionals()[:1] == ("dist-clean",) for c in run.named("apt-get", "apt"))
+        ) or any(c.positionals()[:1] in (("dist-clean",), ("distclean",)) for c in run.named("apt-get", "apt"))
         if not cleaned:
             yield at(run.at, "Delete the apt-get lists after installing something")
 

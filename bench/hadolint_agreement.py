@@ -135,7 +135,7 @@ def main() -> None:
     print(f"files: {len(files)}; compared: {len(files) - len(skip)} "
           f"(hadolint parse errors: {len(their_errors)}, dockline rejects: {len(our_errors)})")
     print(f"{'rule':<8} {'hadolint':>8} {'dockline':>8} {'both':>6} {'only-h':>7} {'only-d':>7}")
-    tot = collections.Counter()
+    tot: collections.Counter[str] = collections.Counter()
     for r in rows:
         print(f"{r['rule']:<8} {r['hadolint']:>8} {r['dockline']:>8} {r['both']:>6} {r['only_hadolint']:>7} "
               f"{r['only_dockline']:>7}")

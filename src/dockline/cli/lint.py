@@ -71,13 +71,17 @@ def _config(config_path: str | None, failure_threshold: str | None, no_fail: boo
     import dataclasses
     from pathlib import Path
 
-    from dockline.dockerfile.lintconfig import find_config, load_config
+    from dockline.config import load_settings
+    from dockline.dockerfile.lintconfig import FORMAT_ALIASES, LintConfig, find_config, load_config
     from dockline.errors import UsageError
 
     path = Path(config_path) if config_path else find_config(Path.cwd())
     if config_path and not Path(config_path).is_file():
         raise UsageError(f"--config {config_path}: no such file")
-    cfg = load_config(path)
+    settings = load_settings()  # dockline.yaml `lint:` and DOCKLINE_LINT_* give the defaults
+    base = LintConfig(failure_threshold=settings.lint.failure_threshold,
+                      format=FORMAT_ALIASES.get(settings.lint.format, settings.lint.format))
+    cfg = load_config(path, base)
     changes: dict[str, Any] = {}
     if failure_threshold is not None:
         changes["failure_threshold"] = failure_threshold
@@ -116,7 +120,6 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
          disable_ignore_pragma: bool | None, context_dir: str | None, fix: bool, unsafe_fixes: bool,
          diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> int:
     import difflib
-    import sys
     from pathlib import Path
 
     from dockline import output
@@ -173,14 +176,14 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
     order = {p: i for i, p in enumerate(list(paths) + inputs)}
     results.sort(key=lambda r: order.get(r.path, len(order)))
     if diff:
-        for r in results:
-            if r.error is not None:
-                output.error(f"{r.path}: {r.error}")
-        n = sum(r.fixed for r in results)
-        files_n = sum(1 for r in results if r.fixed)
+        for res in results:
+            if res.error is not None:
+                output.error(f"{res.path}: {res.error}")
+        n = sum(res.fixed for res in results)
+        files_n = sum(1 for res in results if res.fixed)
         output.info(f"{n} fix{'es' if n != 1 else ''} in {files_n} file{'s' if files_n != 1 else ''} would be applied"
                     if n else "nothing to fix")
-        if any(r.error is not None for r in results):
+        if any(res.error is not None for res in results):
             return 2
         return 1 if n else 0
     if fmt == "human":
@@ -189,19 +192,19 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
             output.out_console().print(text, highlight=False, soft_wrap=True)
     else:
         output.emit_text(formats.render(fmt, results, rules))
-    for r in results:
-        if r.error is not None:
-            where = r.path + (f":{r.error_line}" if r.error_line else "") + (f":{r.error_column}" if r.error_line and r.error_column else "")
-            output.error(f"{where}: {r.error}")
+    for res in results:
+        if res.error is not None:
+            where = res.path + (f":{res.error_line}" if res.error_line else "") + (f":{res.error_column}" if res.error_line and res.error_column else "")
+            output.error(f"{where}: {res.error}")
     output.info(formats.summary(results))
-    if any(r.error is not None for r in results):
+    if any(res.error is not None for res in results):
         return 2
     if cfg.no_fail:
         return 0
     threshold = lint.Severity.parse(cfg.failure_threshold)
     if threshold is lint.Severity.NONE:
         return 0
-    if any(f.severity >= threshold for r in results for f in r.findings):
+    if any(f.severity >= threshold for res in results for f in res.findings):
         return 1
     return 0
 

@@ -249,7 +249,7 @@ def doc_sections(doc: str) -> dict[str, str]:
 
 def doc_example(section: str) -> str:
     """The first fenced code block of a docs section."""
-    m = re.search(r"```[a-zA-Z]*\n(.*?)```", section, re.S)
+    m = re.search(r"```[a-zA-Z]*\n(.*?)```", section, re.DOTALL)
     return m.group(1) if m else ""
 
 
@@ -257,7 +257,7 @@ def doc_example(section: str) -> str:
 # Shared analysis
 
 
-_WINDOWS_BASE = re.compile(r"(windows/|servercore|nanoserver|windowsservercore)", re.I)
+_WINDOWS_BASE = re.compile(r"(windows/|servercore|nanoserver|windowsservercore)", re.IGNORECASE)
 DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
 SCRIPT_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"}
 
@@ -382,7 +382,8 @@ def run_script(ins: Instruction, shell: tuple[str, ...]) -> Script:
         if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in SCRIPT_SHELLS and argv[1].startswith("-") \
                 and "c" in argv[1]:
             return parse_script(argv[2])
-        from dockline.dockerfile.shell import Command as _C, Word
+        from dockline.dockerfile.shell import Command as _C
+        from dockline.dockerfile.shell import Word
 
         words = tuple(Word(a, a, 0) for a in argv)
         return Script(ins.text, (_C(words),) if words else (), (), "posix")
@@ -642,10 +643,8 @@ def structural_error(df: Dockerfile) -> tuple[str, int, int] | None:
             if i is not None and not getattr(i, "known", True):
                 raw = getattr(i, "keyword_raw", "") or i.keyword
                 return (f"unknown instruction: {raw}", i.pos.line, i.pos.column)
-    first = next((i for i in df.instructions if i.keyword != "ARG"), None)
-    if first is None or first.keyword != "FROM":
-        if not any(i.keyword == "FROM" for i in df.instructions):
-            return ("no FROM instruction: nothing to build", 1, 1)
+    if not any(i.keyword == "FROM" for i in df.instructions):
+        return ("no FROM instruction: nothing to build", 1, 1)
     for st in df.stages:
         if not st.from_instruction.text.strip():
             f = st.from_instruction

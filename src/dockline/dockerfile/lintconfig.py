@@ -18,6 +18,10 @@ Keys (hadolint's names, so a ``.hadolint.yaml`` works unchanged)::
       disable-ignore-pragma: false
       format: human
 
+Defaults come from dockline's settings (``dockline.yaml`` section ``lint`` and
+``DOCKLINE_LINT_FAILURE_THRESHOLD`` / ``DOCKLINE_LINT_FORMAT``, see
+:mod:`dockline.config`); the lint file found here overrides them key by key.
+
 Files searched when no ``--config`` is given (first found wins): ``.dockline.yaml``,
 ``.dockline.yml``, ``.hadolint.yaml``, ``.hadolint.yml`` in the current directory,
 then ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
@@ -26,6 +30,7 @@ then ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -100,10 +105,12 @@ def find_config(cwd: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None) -> LintConfig:
-    """Load ``path`` (``None``: defaults).  Raises :class:`ConfigError` naming the key path."""
+def load_config(path: Path | None, base: LintConfig | None = None) -> LintConfig:
+    """Load ``path`` over ``base`` (``None``: defaults); keys the file does not set keep
+    ``base``'s values.  Raises :class:`ConfigError` naming the key path."""
+    base = base or LintConfig()
     if path is None:
-        return LintConfig()
+        return base
     import yaml
 
     try:
@@ -117,7 +124,7 @@ def load_config(path: Path | None) -> LintConfig:
         where = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
     if data is None:
-        return LintConfig(source=str(path))
+        return dataclasses.replace(base, source=str(path))
     prefix = ""
     if path.name.startswith(".dockline"):
         if not isinstance(data, dict):
@@ -125,12 +132,14 @@ def load_config(path: Path | None) -> LintConfig:
         data = data.get("lint")
         prefix = "lint."
         if data is None:
-            return LintConfig(source=str(path))
-    return parse_config(data, prefix=prefix, source=str(path))
+            return dataclasses.replace(base, source=str(path))
+    return parse_config(data, prefix=prefix, source=str(path), base=base)
 
 
-def parse_config(data: Any, *, prefix: str = "", source: str | None = None) -> LintConfig:
-    """Validate a config mapping; errors name ``prefix`` + the key path."""
+def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
+                 base: LintConfig | None = None) -> LintConfig:
+    """Validate a config mapping over ``base``; errors name ``prefix`` + the key path."""
+    base = base or LintConfig()
     where = f"{source}: " if source else ""
 
     def err(key: str, msg: str) -> ConfigError:
@@ -147,8 +156,8 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None) -> L
             raise err(key, f"should be one of {', '.join(_SEVERITIES)}")
         return v.lower()
 
-    def boolean(key: str) -> bool:
-        v = data.get(key, False)
+    def boolean(key: str, default: bool) -> bool:
+        v = data.get(key, default)
         if not isinstance(v, bool):
             raise err(key, "should be true or false")
         return v
@@ -165,9 +174,10 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None) -> L
             out.append(item.strip().upper())
         return out
 
-    threshold = severity("failure-threshold", data["failure-threshold"]) if "failure-threshold" in data else "info"
-    ignored = rule_list("ignored", data.get("ignored"))
-    override: dict[str, str] = {}
+    threshold = (severity("failure-threshold", data["failure-threshold"]) if "failure-threshold" in data
+                 else base.failure_threshold)
+    ignored = rule_list("ignored", data.get("ignored")) if "ignored" in data else list(base.ignored)
+    override: dict[str, str] = dict(base.override)
     ov = data.get("override") or {}
     if not isinstance(ov, dict):
         raise err("override", "should be a mapping of error/warning/info/style to rule ids")
@@ -179,7 +189,7 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None) -> L
     tr = data.get("trustedRegistries", data.get("trusted-registries"))
     key_tr = "trustedRegistries" if "trustedRegistries" in data else "trusted-registries"
     if tr is None:
-        trusted: tuple[str, ...] = ()
+        trusted: tuple[str, ...] = base.trusted_registries
     elif isinstance(tr, str):
         trusted = (tr,)
     elif isinstance(tr, list) and all(isinstance(x, str) for x in tr):
@@ -189,25 +199,25 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None) -> L
     ls = data.get("label-schema") or {}
     if not isinstance(ls, dict):
         raise err("label-schema", "should be a mapping of label name to type")
-    schema: dict[str, str] = {}
+    schema: dict[str, str] = dict(base.label_schema)
     for name, kind in ls.items():
         if not isinstance(kind, str) or kind not in _LABEL_TYPES:
             raise err(f"label-schema.{name}", f"should be one of {', '.join(_LABEL_TYPES)}")
         schema[str(name)] = kind
-    fmt = data.get("format")
+    fmt = data.get("format", base.format)
     if fmt is not None:
         if not isinstance(fmt, str) or FORMAT_ALIASES.get(fmt, fmt) not in FORMATS:
             raise err("format", f"should be one of {', '.join(FORMATS)}")
         fmt = FORMAT_ALIASES.get(fmt, fmt)
     return LintConfig(
         failure_threshold=threshold,
-        no_fail=boolean("no-fail"),
+        no_fail=boolean("no-fail", base.no_fail),
         ignored=frozenset(ignored),
         override=override,
         trusted_registries=trusted,
         label_schema=schema,
-        strict_labels=boolean("strict-labels"),
-        disable_ignore_pragma=boolean("disable-ignore-pragma"),
+        strict_labels=boolean("strict-labels", base.strict_labels),
+        disable_ignore_pragma=boolean("disable-ignore-pragma", base.disable_ignore_pragma),
         format=fmt,
         source=source,
     )

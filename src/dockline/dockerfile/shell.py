@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 __all__ = [
-    "Word",
+    "EMPTY",
     "Command",
     "Script",
+    "Word",
     "parse_script",
     "shell_dialect",
-    "EMPTY",
 ]
 
 _RESERVED_START = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "time"}
@@ -242,8 +242,7 @@ def shell_dialect(shell: tuple[str, ...] | None) -> str:
     if not shell:
         return "posix"
     exe = shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if exe.endswith(".exe"):
-        exe = exe[:-4]
+    exe = exe.removesuffix(".exe")
     if exe in ("powershell", "pwsh", "cmd"):
         return "windows"
     return "posix"
@@ -697,8 +696,7 @@ def _is_assignment(value: str, raw: str) -> bool:
     if eq <= 0:
         return False
     name = raw[:eq]
-    if name.endswith("+"):
-        name = name[:-1]
+    name = name.removesuffix("+")
     return name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 

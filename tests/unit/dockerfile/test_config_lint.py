@@ -86,3 +86,37 @@ def test_disable_ignore_pragma(tmp_path: Path) -> None:
     assert not [f for f in lint_bytes(src, "D").findings if f.rule == "DL3003"]
     settings = parse_config({"disable-ignore-pragma": True}).rule_settings()
     assert [f for f in lint_bytes(src, "D", settings).findings if f.rule == "DL3003"]
+
+
+def test_file_keys_override_base_only_where_set(tmp_path: Path) -> None:
+    from dockline.dockerfile.lintconfig import LintConfig
+
+    base = LintConfig(failure_threshold="error", format="json", ignored=frozenset({"DL3003"}))
+    p = tmp_path / ".hadolint.yaml"
+    p.write_text("override:\n  style: [DL3004]\n")
+    cfg = load_config(p, base)
+    assert cfg.failure_threshold == "error" and cfg.format == "json"
+    assert cfg.ignored == {"DL3003"} and cfg.override == {"DL3004": "style"}
+    p.write_text("failure-threshold: style\nignored: []\n")
+    cfg = load_config(p, base)
+    assert cfg.failure_threshold == "style" and cfg.ignored == frozenset()
+
+
+def test_cli_layers_settings_env_file_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dockline.yaml < DOCKLINE_LINT_* < .hadolint.yaml < flags."""
+    from click.testing import CliRunner
+
+    from dockline.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("DOCKLINE_CONFIG", raising=False)
+    (tmp_path / "Dockerfile").write_text("FROM debian:12.7\nRUN cd /x\nUSER 1000\n")  # one warning
+    (tmp_path / "dockline.yaml").write_text("lint:\n  failure_threshold: error\n")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["lint", "Dockerfile"]).exit_code == 0
+    monkeypatch.setenv("DOCKLINE_LINT_FAILURE_THRESHOLD", "warning")
+    assert runner.invoke(cli, ["lint", "Dockerfile"]).exit_code == 1
+    (tmp_path / ".hadolint.yaml").write_text("failure-threshold: error\n")
+    assert runner.invoke(cli, ["lint", "Dockerfile"]).exit_code == 0
+    assert runner.invoke(cli, ["lint", "Dockerfile", "-t", "warning"]).exit_code == 1

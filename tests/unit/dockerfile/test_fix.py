@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from dockline.dockerfile.fixes import FixesDidNotSettle, apply_edits, fix_text
-from dockline.dockerfile.lint import Edit, FixSafety, check_dockerfile, doc_example, doc_sections, registry
+from dockline.dockerfile.lint import (
+    Edit,
+    FixSafety,
+    check_dockerfile,
+    doc_example,
+    doc_sections,
+    registry,
+)
 from dockline.dockerfile.parser import parse
 
 FIXABLE = sorted(rid for rid, r in registry().items() if r.fix is not FixSafety.NONE)

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from dockline.dockerfile.lint import RuleSettings, Severity, check_dockerfile, context_files, registry
+from dockline.dockerfile.lint import (
+    RuleSettings,
+    Severity,
+    check_dockerfile,
+    context_files,
+    registry,
+)
 from dockline.dockerfile.parser import parse
 
 FIXTURES = Path(__file__).resolve().parents[2] / "rules"

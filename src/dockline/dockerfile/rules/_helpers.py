@@ -118,7 +118,10 @@ def exec_form(argv: list[str]) -> str:
 def has_cache_mount(ins: Instruction, target_prefix: str) -> bool:
     """Whether a ``RUN --mount=type=cache`` targets (a parent of) ``target_prefix``."""
     for f in ins.flags_named("mount"):
-        opts = dict(p.split("=", 1) if "=" in p else (p, "") for p in (f.value or "").split(","))
+        opts: dict[str, str] = {}
+        for part in (f.value or "").split(","):
+            key, _, val = part.partition("=")
+            opts[key.strip()] = val.strip()
         if opts.get("type") != "cache":
             continue
         tgt = opts.get("target") or opts.get("dst") or opts.get("destination") or ""

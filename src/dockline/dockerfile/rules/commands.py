@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dockline.dockerfile.lint import Context, Hit, rule
-from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, stage_instructions, words
+from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, words
 
 _POINTLESS = ("ssh", "vim", "shutdown", "service", "ps", "free", "top", "kill", "mount", "ifconfig")
 

@@ -59,7 +59,7 @@ def add_for_files(ctx: Context) -> Iterator[Hit]:
             continue
         fix = None
         if not any(ins.flag(n) for n in ("checksum", "keep-git-dir", "unpack")) and ins.sub is None:
-            m = re.match(r"^(\s*)(ADD)\b", ins.original, re.I)
+            m = re.match(r"^(\s*)(ADD)\b", ins.original, re.IGNORECASE)
             if m and ins in st.instructions:
                 col = len(m.group(1)) + 1
                 new = "COPY" if m.group(2).isupper() else "copy"

@@ -419,6 +419,5 @@ def from_as_casing(ctx: Context) -> Iterator[Hit]:
         kw = f.original.lstrip().split(None, 1)[0] if f.original.strip() else "FROM"
         args = f.text.split()
         for w in args[1:-1]:
-            if w.lower() == "as":
-                if (kw.isupper() and not w.isupper()) or (kw.islower() and not w.islower()):
-                    yield at(f, f"'{w}' and '{kw}' keywords' casing do not match")
+            if w.lower() == "as" and ((kw.isupper() and not w.isupper()) or (kw.islower() and not w.islower())):
+                yield at(f, f"'{w}' and '{kw}' keywords' casing do not match")

@@ -224,7 +224,7 @@ def _rfc3339(v: str) -> bool:
     if not re.match(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", v):
         return False
     try:
-        datetime.fromisoformat(v.replace("z", "Z").replace("Z", "+00:00"))
+        datetime.fromisoformat(v.upper())
     except ValueError:
         return False
     return True

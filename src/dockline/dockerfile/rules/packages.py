@@ -15,7 +15,7 @@ APK_VALUE_FLAGS = frozenset({"t", "virtual", "X", "repository", "p", "root", "re
 YUM_VALUE_FLAGS = frozenset({"c", "config", "d", "debuglevel", "e", "errorlevel", "R", "randomwait",
                              "installroot", "releasever", "enablerepo", "disablerepo", "x", "exclude",
                              "setopt", "repo", "repoid", "forcearch", "downloaddir", "destdir",
-                             "setopt", "nodocs"})
+                             "nodocs"})
 PIP_VALUE_FLAGS = frozenset({"r", "requirement", "c", "constraint", "e", "editable", "t", "target",
                              "i", "index-url", "extra-index-url", "f", "find-links", "prefix", "root",
                              "src", "upgrade-strategy", "platform", "python-version", "implementation",
@@ -894,7 +894,7 @@ def npm_unpinned(ctx: Context) -> Iterator[Hit]:
             for p in pkgs:
                 if p.startswith(("$", ".", "/", "git", "http:", "https:", "file:", "github:")) or p.endswith(".tgz"):
                     continue
-                name_ver = p[1:] if p.startswith("@") else p
+                name_ver = p.removeprefix("@")
                 if "@" not in name_ver or name_ver.endswith("@latest"):
                     loose.append(p)
             if loose:

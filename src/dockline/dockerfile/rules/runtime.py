@@ -30,7 +30,7 @@ def _last(instrs: list[Instruction], keyword: str) -> Instruction | None:
 
 def _absolute(path: str) -> bool:
     p = path.strip().strip("\"'")
-    return p.startswith(("/", "$")) or bool(re.match(r"^[A-Za-z]:[\\/]", p)) or p.startswith("\\")
+    return p.startswith(("/", "$", "\\")) or bool(re.match(r"^[A-Za-z]:[\\/]", p))
 
 
 @rule("DL3000", "relative-workdir", "error", fix="safe")
@@ -186,10 +186,10 @@ def runs_as_root(ctx: Context) -> Iterator[Hit]:
     instrs = stage_instructions(ctx.df, st)
     if any(i.keyword == "USER" for i in instrs):
         return
+    chain = list(lineage(ctx.df, st))
     for r in ctx.runs:
-        if r.stage is not None and r.stage in lineage(ctx.df, st):
-            if any(_STEP_DOWN_RE.search(w) for c in r.commands for w in c.argv):
-                return
+        if r.stage in chain and any(_STEP_DOWN_RE.search(w) for c in r.commands for w in c.argv):
+            return
     if any(_STEP_DOWN_RE.search(i.original) for i in instrs if i.keyword in ("COPY", "ENTRYPOINT", "CMD")):
         return
     yield at(st.from_instruction, "The final stage sets no USER: the container runs as root")
@@ -856,7 +856,7 @@ def invalid_stopsignal(ctx: Context) -> Iterator[Hit]:
         if not sig or "$" in sig:
             continue
         name = sig.upper()
-        name = name[3:] if name.startswith("SIG") else name
+        name = name.removeprefix("SIG")
         if sig.isdigit():
             ok = 1 <= int(sig) <= 64
             fatal = sig in ("9", "19")

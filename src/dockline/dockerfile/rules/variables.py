@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -93,7 +94,7 @@ def looks_secret(name: str) -> bool:
         return False
     if any(w in _SECRET_WORDS for w in ws):
         return True
-    return any((a, b) in _SECRET_PAIRS for a, b in zip(ws, ws[1:]))
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(ws))
 
 
 @rule("DL3064", "secret-in-arg-or-env", "warning")

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 MAIN = {
     "id": "ci38269112-sample",
-    "time": datetime(2018, 8, 29, 2, 33, 28, tzinfo=timezone.utc),
+    "time": datetime(2018, 8, 29, 2, 33, 28, tzinfo=UTC),
     "latitude": 34.136,
     "longitude": -117.775,
     "depth_km": 5.5,

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ def _number(value: Any, where: str) -> float:
         result = float(value)
     except (TypeError, ValueError):
         raise EventDataError(f"{where} should be a number, got {value!r}") from None
-    if result != result or result in (float("inf"), float("-inf")):
+    if not math.isfinite(result):
         raise EventDataError(f"{where} should be a finite number")
     return result
 
@@ -168,7 +169,7 @@ def parse_event(document: Any) -> Event:
     return Event(
         id=str(_require(document, "id", "feature")),
         title=str(_require(props, "title", "properties")),
-        time=datetime.fromtimestamp(millis / 1000, tz=timezone.utc),
+        time=datetime.fromtimestamp(millis / 1000, tz=UTC),
         latitude=latitude,
         longitude=longitude,
         depth_km=depth,
@@ -220,7 +221,7 @@ def format_coordinates(latitude: float, longitude: float) -> str:
 
 def format_time(moment: datetime) -> str:
     """``2018-08-29 02:33:28`` (UTC)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def mmi_roman(value: float) -> str:
@@ -237,7 +238,7 @@ def mmi_descriptions(value: float) -> tuple[str, str]:
 
 def iso_utc(moment: datetime) -> str:
     """``2018-08-08T02:33:28Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def nearby_query(event: Event) -> dict[str, str]:

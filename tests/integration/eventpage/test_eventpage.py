@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,8 @@ for sub in ("db", "service"):
     if str(EXAMPLE / sub) not in sys.path:
         sys.path.insert(0, str(EXAMPLE / sub))
 
-import make_catalog  # noqa: E402
-from eventservice.query import distance_km  # noqa: E402
+import make_catalog
+from eventservice.query import distance_km
 
 LA_VERNE = "ci38269112-sample"
 TITLE = "M 4.4 - 4km N of La Verne, CA"
@@ -158,8 +158,8 @@ class Poller:
 def expected_nearby_ids() -> set[str]:
     """The page's nearby query computed in Python over the catalog the database loads."""
     center = (34.136, -117.775)
-    start = datetime(2018, 8, 8, 2, 33, 28, tzinfo=timezone.utc)
-    end = datetime(2018, 9, 19, 2, 33, 28, tzinfo=timezone.utc)
+    start = datetime(2018, 8, 8, 2, 33, 28, tzinfo=UTC)
+    end = datetime(2018, 9, 19, 2, 33, 28, tzinfo=UTC)
     return {
         str(r["id"]) for r in make_catalog.rows()
         if start <= r["time"] <= end and float(r["magnitude"]) >= 1.0  # type: ignore[arg-type,operator]
@@ -336,8 +336,8 @@ def test_killed_database_is_restarted_and_the_service_recovers(demo: Demo, swarm
     marker = f"marker-{os.urandom(4).hex()}"
     code, out = swarm.exec_in(db[0].id, [
         "psql", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "eventpage", "-c",
-        f"INSERT INTO events VALUES ('{marker}', '2018-08-29 03:00:00+00', 34.14, -117.78, 4.0, 2.0, "
-        "'ml', 'test marker (sample)', 'reviewed', 'ci', true)"], user="postgres")
+        (f"INSERT INTO events VALUES ('{marker}', '2018-08-29 03:00:00+00', 34.14, -117.78, 4.0, 2.0, "
+         "'ml', 'test marker (sample)', 'reviewed', 'ci', true)")], user="postgres")
     assert code == 0, out
     nearby = demo.report["urls"]["nearby"]
     before = {f["id"] for f in get(nearby).json()["features"]}

@@ -47,9 +47,9 @@ def test_catalog_rows() -> None:
 def test_dockerfiles_take_their_base_through_an_arg_and_use_exec_form() -> None:
     for name in ("page", "service", "db"):
         text = (EXAMPLE / name / "Dockerfile").read_text()
-        assert re.search(r"^ARG BASE_IMAGE=\S+\n", text, re.M), name
+        assert re.search(r"^ARG BASE_IMAGE=\S+\n", text, re.MULTILINE), name
         assert "FROM ${BASE_IMAGE}" in text, name
-        assert re.search(r"^HEALTHCHECK .*\n\s+CMD \[", text, re.M), name
+        assert re.search(r"^HEALTHCHECK .*\n\s+CMD \[", text, re.MULTILINE), name
     page = (EXAMPLE / "page" / "Dockerfile").read_text()
     assert page.count("COPY --from=buildenv \\\n    --chown=usgs-user:usgs-user") == 3
     assert "USER usgs-user" in page and 'CMD ["nginx", "-g", "daemon off;"]' in page

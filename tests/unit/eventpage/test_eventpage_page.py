@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 import build_page as bp
+import pytest
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "eventpage"
 DETAIL = EXAMPLE / "data" / "laverne.detail.geojson"
@@ -71,7 +71,7 @@ def outline(page: str) -> Outline:
 
 def test_event_is_the_talks(event: bp.Event) -> None:
     assert event.title == "M 4.4 - 4km N of La Verne, CA"
-    assert event.time == datetime(2018, 8, 29, 2, 33, 28, tzinfo=timezone.utc)
+    assert event.time == datetime(2018, 8, 29, 2, 33, 28, tzinfo=UTC)
     assert (event.latitude, event.longitude, event.depth_km) == (34.136, -117.775, 5.5)
     assert (event.magnitude, event.magnitude_type, event.status, event.net) == (4.4, "mw", "reviewed", "ci")
     assert bp.format_coordinates(event.latitude, event.longitude) == "34.136°N 117.775°W"
@@ -93,7 +93,7 @@ def test_sections_in_the_talks_order(outline: Outline) -> None:
 def test_heading_levels_never_skip(outline: Outline) -> None:
     levels = [level for level, _ in outline.headings]
     assert levels[0] == 1 and levels.count(1) == 1
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, levels
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from eventservice.query import (
     MAX_RADIUS_KM,
     QueryError,
@@ -19,8 +16,9 @@ from eventservice.query import (
     parse_time,
     to_sql,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
-UTC = timezone.utc
 PAGE_QUERY = {
     "starttime": ["2018-08-08T02:33:28Z"],
     "endtime": ["2018-09-19T02:33:28Z"],

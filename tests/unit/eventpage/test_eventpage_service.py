@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from eventservice.app import Service
 from eventservice.errors import DatabaseUnavailable
 from eventservice.settings import Settings, SettingsError, load_settings
 
-ROW = ("ci1", datetime(2018, 8, 29, 2, 33, 28, tzinfo=timezone.utc), 34.136, -117.775, 5.5, 4.4,
+ROW = ("ci1", datetime(2018, 8, 29, 2, 33, 28, tzinfo=UTC), 34.136, -117.775, 5.5, 4.4,
        "mw", "4km N of La Verne, CA", "reviewed", "ci", False)
 
 

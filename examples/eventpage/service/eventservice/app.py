@@ -22,7 +22,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -81,7 +81,7 @@ class Service:
             rows = self.pool.fetch(statement, args)
         except DatabaseUnavailable:
             return 503, _error(503, "the catalog database is unavailable; try again shortly")
-        return 200, feature_collection(rows, target, datetime.now(timezone.utc))
+        return 200, feature_collection(rows, target, datetime.now(UTC))
 
 
 def _error(code: int, message: str) -> dict[str, object]:
@@ -136,10 +136,10 @@ def make_handler(service: Service, in_flight: InFlight) -> type[BaseHTTPRequestH
             if not head_only:
                 self.wfile.write(payload)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self._answer(False)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._answer(True)
 
         def _refuse(self) -> None:
@@ -152,9 +152,9 @@ def make_handler(service: Service, in_flight: InFlight) -> type[BaseHTTPRequestH
             self.end_headers()
             self.wfile.write(payload)
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
+        do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("ACCESS_LOG") == "1":
                 log.info("%s %s", self.address_string(), format % args)
 

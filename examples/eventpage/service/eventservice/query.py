@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Mapping, Sequence
+from datetime import UTC, datetime
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 MAX_RADIUS_KM = 20001.6  # half the circumference: everything
@@ -95,9 +95,9 @@ def parse_time(name: str, value: str) -> datetime:
     except ValueError:
         raise QueryError(f"{name} is not a valid date", name) from None
     if zone in (None, "Z"):
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     try:
-        return datetime.fromisoformat(moment.isoformat() + zone).astimezone(timezone.utc)
+        return datetime.fromisoformat(moment.isoformat() + zone).astimezone(UTC)
     except ValueError:
         raise QueryError(f"{name} has an invalid UTC offset", name) from None
 

@@ -7,9 +7,9 @@ image's entrypoint normally resolves ``*_FILE`` already, the service accepts bot
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 _MOUNT = re.compile(r"^(/[A-Za-z0-9][A-Za-z0-9._-]*)+$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")

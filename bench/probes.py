@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -109,6 +110,7 @@ def main() -> int:
     finally:
         server.terminate()
         listener.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"probe cost per run, {args.runs} runs each, against 127.0.0.1 (python {sys.version.split()[0]})")
     print(f"{'probe':<20} {'median ms':>10} {'p95 ms':>8} {'peak RSS MiB':>13} {'exit':>5}")
     for name, med, p95, rss_mib, exits in rows:

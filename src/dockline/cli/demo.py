@@ -1,6 +1,7 @@
 """``dockline demo up|down``: the talk's application behind the router, in one command.
 
-``demo up`` builds the three images of ``examples/eventpage`` (the event page, the
+``demo up`` writes dockline's image runtime into the example (``dockline scaffold``),
+builds the three images of ``examples/eventpage`` (the event page, the
 nearby-seismicity service, the catalog database) from the local base images, writes the
 database secrets (once, into a private state folder), starts the router, deploys the
 stack (``dockline deploy``: content-addressed secrets, waits on real health), routes it
@@ -219,6 +220,16 @@ def _check_environment(eng: Engine, bases: Mapping[str, str]) -> None:
         )
 
 
+def scaffold_runtime(example_dir: Path) -> tuple[str, ...]:
+    """Write dockline's image runtime (sh probes, entrypoint) into the example's build
+    context, as `dockline scaffold` does: the Dockerfiles copy it from ``dockline/``."""
+    from dockline.entrypoint.scaffold import ScaffoldRequest, plan_scaffold, write_scaffold
+
+    result = write_scaffold(example_dir, plan_scaffold(ScaffoldRequest(probe="none", entrypoint=False)),
+                            force=True)
+    return result.written
+
+
 def _build(eng: Engine, plan: DemoPlan) -> dict[str, str]:
     ids = {}
     for img in plan.images:
@@ -263,6 +274,8 @@ def demo_up(eng: Engine, plan: DemoPlan, *, timeout: timedelta, bases: Mapping[s
     router = Router(plan.router)
     steps.run("check", "checking the engine, the swarm and the base images",
               lambda: _check_environment(eng, bases))
+    steps.run("scaffold", "writing dockline's image runtime into the build context",
+              lambda: scaffold_runtime(plan.example_dir))
     steps.run("build", "building the event page, service and database images", lambda: _build(eng, plan))
     created = steps.run("secrets", f"database secrets in {plan.secrets_dir}",
                         lambda: ensure_secrets(plan.secrets_dir))

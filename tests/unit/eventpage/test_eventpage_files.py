@@ -13,17 +13,19 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "eventpage"
 
 
-def test_runtime_scripts_are_dockline_s_own() -> None:
-    """dockline/ holds dockline's image-runtime scripts as `dockline scaffold` writes them
-    (the build context cannot reach src/); byte-identical to the package data."""
-    copies = sorted(p.name for p in (EXAMPLE / "dockline").iterdir())
-    assert copies, "dockline/ is empty"
-    for name in copies:
-        source = ROOT / "src" / "dockline" / "data" / "sh" / name
-        assert source.read_bytes() == (EXAMPLE / "dockline" / name).read_bytes(), (
-            f"dockline/{name} differs from src/dockline/data/sh/{name}: "
-            "run `dockline scaffold examples/eventpage --probe none --cmd x --force`"
-        )
+def test_dockerfiles_copy_only_what_dockline_scaffold_writes() -> None:
+    """The images take dockline's image runtime from ``dockline/`` in the build context,
+    written by `dockline scaffold` (demo up runs it); every file they name must be one
+    the scaffold writes, so a renamed script fails here rather than in a build."""
+    from dockline.entrypoint.scaffold import CONTEXT_DIR, ScaffoldRequest, plan_scaffold
+
+    written = {f.path for f in plan_scaffold(ScaffoldRequest(probe="none", entrypoint=False)).files}
+    named = set()
+    for name in ("page", "service", "db"):
+        text = (EXAMPLE / name / "Dockerfile").read_text()
+        named |= set(re.findall(rf"\b{CONTEXT_DIR}/dockline-[a-z-]+\.sh\b", text))
+    assert named and named <= written, named - written
+    assert (EXAMPLE / ".gitignore").read_text().splitlines()[-1] == f"{CONTEXT_DIR}/"
 
 
 def test_catalog_sql_is_generated_from_make_catalog() -> None:

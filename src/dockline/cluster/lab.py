@@ -60,6 +60,7 @@ class LabSpec:
     workers: int = 2
     base_image: str = "local/debian:bookworm"
     sock_root: str = "/tmp"
+    extra_labels: Mapping[str, str] = field(default_factory=dict)  # e.g. the test run's labels
 
     @classmethod
     def from_env(cls) -> LabSpec:
@@ -211,6 +212,8 @@ def up(engine: Engine, spec: LabSpec | None = None, *,
 
     t = time.monotonic()
     labels = ["--label", f"{LAB_LABEL}=1", "--label", f"{NAME_LABEL}={spec.prefix}"]
+    for k, v in spec.extra_labels.items():
+        labels += ["--label", f"{k}={v}"]
     _cli(engine, ["network", "create", "--driver", "bridge", "--internal", "--subnet", spec.subnet,
                   *labels, spec.network])
     nodes = []

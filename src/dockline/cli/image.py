@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import shlex
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from dockline import output
 from dockline.config import parse_duration
-from dockline.entrypoint.scaffold import HealthcheckTiming, ScaffoldRequest, plan_scaffold, write_scaffold
+from dockline.entrypoint.scaffold import (
+    HealthcheckTiming,
+    ScaffoldRequest,
+    plan_scaffold,
+    write_scaffold,
+)
 from dockline.errors import UsageError, VerifyFailed
 from dockline.image.build import git_facts, oci_labels, parse_pairs, plan_build, split_tag
 from dockline.image.verify import (
@@ -50,7 +55,7 @@ def build_cmd(context: Path, dockerfile: Path | None, tags: tuple[str, ...], bui
 
     extra = parse_pairs(labels, "--label")
     git = git_facts(context if context.is_dir() else Path("."))
-    all_labels = oci_labels(git, datetime.now(timezone.utc), version=version, source=source, extra=extra)
+    all_labels = oci_labels(git, datetime.now(UTC), version=version, source=source, extra=extra)
     plan = plan_build(context, dockerfile=dockerfile, tags=tags, build_args=parse_pairs(build_args, "--build-arg"),
                       target=target, labels=all_labels)
     if plan.args:
@@ -109,10 +114,12 @@ def _report(outcome: VerifyOutcome) -> None:
     waited = f"{outcome.waited.total_seconds():.1f}s"
     if isinstance(outcome, Verified):
         output.success(f"{outcome.image} is healthy after {waited}")
-        if outcome.health_log:
+        if outcome.health_log and outcome.health_log[-1]:
             output.info(f"  last healthcheck: {outcome.health_log[-1]}")
         if outcome.smoke_output is not None:
             output.success("smoke command exited 0")
+            for entry in outcome.smoke_output.splitlines()[-10:]:
+                output.info(f"  {entry}")
         return
     if isinstance(outcome, VerifyUnhealthy):
         output.failure(f"{outcome.image} is unhealthy after {waited}")

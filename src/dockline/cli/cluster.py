@@ -167,10 +167,15 @@ def risk(managers_opt: tuple[str, ...], tolerance: int | None, p_opt: tuple[str,
             f"{fmt(z.risk)} (independent failures only: {fmt(z.independent_risk)})"
         )
         if z.majority_zones:
+            if z.managers >= 3:
+                better = "+".join(str(c) for c in quorum.spread_managers(z.managers, max(3, len(z.zones))))
+                advice = f"spread them as {better}"
+            else:
+                advice = "run at least 3 managers in 3 zones"
             output.warn(
                 f"zone(s) {', '.join('#' + str(i + 1) for i in z.majority_zones)} hold more than "
                 f"K={z.tolerance} managers: losing one of them loses quorum (risk "
-                f"{fmt(z.majority_zone_risk)}); spread as {quorum.spread_managers(z.managers, max(3, len(z.zones)))}"
+                f"{fmt(z.majority_zone_risk)}); {advice}"
             )
 
 

@@ -164,3 +164,39 @@ def test_label_errors(fake: FakeEngine, tmp_path: Path) -> None:
     f.write_text("nodes:\n  w1: {zone: east}\n")
     code, _, err = run("cluster", "label", "-f", str(f))
     assert code == 3
+
+
+def test_risk_findings_in_people_output() -> None:
+    code, out, err = run("cluster", "risk", "-p", "0.3", "-n", "3,,5")
+    assert code == 0
+    assert "P=0.3: the slide ranks N=5 no safer than N=3 (0.2700 vs 0.2700)" in err
+    from dockline.cli.cluster import fmt
+
+    assert (fmt(0.0), fmt(0.0123), fmt(1.5e-5)) == ("0", "0.0123", "1.500e-05")
+    code, out, err = run("cluster", "risk", "-n", "5", "-p", "0.01", "--zones", "2,2,1", "--zone-p", "0.01")
+    assert code == 0 and "zones 2+2+1" in err and "hold more than" not in err
+    code, out, err = run("cluster", "risk", "-n", "5", "-p", "0.01", "--zones", "3,2", "--zone-p", "0.01")
+    assert "spread them as 2+2+1" in err
+    code, _out, err = run("cluster", "risk", "-n", "1", "-p", "0.01", "--zones", "1", "--zone-p", "0.01")
+    assert "run at least 3 managers in 3 zones" in err
+
+
+def test_risk_json_recommendations_and_zones() -> None:
+    _code, out, _ = run("cluster", "risk", "-p", "0.1,0.5", "-n", "3", "--target", "0.001", "--json",
+                       "--zones", "2,1", "--zone-p", "0.001")
+    data = json.loads(out)
+    kinds = [(r["kind"], r.get("managers")) for r in data["recommendations"]]
+    assert kinds == [("recommended", 9), ("unreachable", None)]
+    assert data["zones"][0]["zones"] == [2, 1] and data["zones"][0]["majority_zones"] == [0]
+
+
+def test_status_without_leader_and_with_labels(fake: FakeEngine) -> None:
+    from dataclasses import replace
+
+    nodes = lab_nodes()
+    assert nodes[0].manager is not None
+    nodes[0] = replace(nodes[0], manager=replace(nodes[0].manager, leader=False))
+    fake.node_list = nodes
+    code, out, err = run("cluster", "status", "-p", "0.01")
+    assert code == 0
+    assert "leader none" in err and "zone=east" in out and "risk at P=0.01: exact 2.980e-04" in err

@@ -173,7 +173,7 @@ def test_risk_findings_in_people_output() -> None:
     from dockline.cli.cluster import fmt
 
     assert (fmt(0.0), fmt(0.0123), fmt(1.5e-5)) == ("0", "0.0123", "1.500e-05")
-    code, out, err = run("cluster", "risk", "-n", "5", "-p", "0.01", "--zones", "2,2,1", "--zone-p", "0.01")
+    code, _, err = run("cluster", "risk", "-n", "5", "-p", "0.01", "--zones", "2,2,1", "--zone-p", "0.01")
     assert code == 0 and "zones 2+2+1" in err and "hold more than" not in err
     _, _, err = run("cluster", "risk", "-n", "5", "-p", "0.01", "--zones", "3,2", "--zone-p", "0.01")
     assert "spread them as 2+2+1" in err

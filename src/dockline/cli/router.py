@@ -12,12 +12,13 @@ import click
 
 from dockline import output
 from dockline.engine import Engine
-from dockline.errors import DeployFailed, JobFailed, UsageError
+from dockline.errors import DeployFailed, DocklineError, JobFailed, UsageError
 from dockline.router.apply import Applied, ApplyOutcome, Router
 from dockline.router.flow import is_routed, route_stack, unroute_stack
 from dockline.router.poll import PollSummary, parse_target, poll
 from dockline.router.routes import LABEL_PATH, parse_route_option
-from dockline.router.stack import router_down, router_status, router_up
+from dockline.router.stack import RouterStatus, router_down, router_status, router_up
+from dockline.router.watch import watch
 from dockline.stack.model import STACK_NAMESPACE_LABEL
 
 ROUTER_ENV = "DOCKLINE_ROUTER"
@@ -75,18 +76,43 @@ def down(router_name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 def status(router_name: str, as_json: bool) -> None:
     """Router services, bundle version and routes. Exit 1 when the router is not running."""
-    eng = Engine.connect()
-    st = router_status(eng, Router(router_name))
+    st = router_status(Engine.connect(), Router(router_name))
     if as_json:
         output.emit_json(st)
-    else:
-        if st.running:
-            output.table(f"router {st.router} (bundle {st.version}, {st.url or 'no published port'})",
-                         ["service", "running", "desired", "update"],
-                         [[s["service"], s["running"], s["desired"], s["update"]] for s in st.services])
-            _routes_table(st.routes)
+    elif st.running:
+        output.table(f"router {st.router} (bundle {st.version}, {st.url or 'no published port'})",
+                     ["service", "running", "desired", "update"],
+                     [[s["service"], s["running"], s["desired"], s["update"]] for s in st.services])
+        _routes_table(st.routes)
+    _require_running(st)
+
+
+def _require_running(st: RouterStatus) -> RouterStatus:
     if not st.running:
-        raise JobFailed(f"router {router_name} is not running", "start it with `dockline router up`")
+        raise JobFailed(f"router {st.router} is not running", "start it with `dockline router up`")
+    return st
+
+
+@router_group.command("watch")
+@router_option
+@click.option("--resync", default=30.0, show_default=True, type=float,
+              help="Seconds between full resyncs (events trigger re-routing in between).")
+@click.option("--no-probe", is_flag=True, help="Do not probe the routes through the router.")
+def watch_cmd(router_name: str, resync: float, no_probe: bool) -> None:
+    """Re-route host-mode/ingress apps when their tasks move, until stopped (Ctrl-C)."""
+    eng = Engine.connect()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def report(app: str, res: ApplyOutcome | DocklineError) -> None:
+        if isinstance(res, DocklineError):
+            output.failure(f"re-routing {app} failed: {res.message}")
+        elif isinstance(res, Applied):
+            report_outcome(res, app)
+
+    output.info(f"watching router {router_name} (resync every {resync:g}s; Ctrl-C stops)")
+    watch(eng, Router(router_name), stop=stop, resync=_seconds(resync), probe=not no_probe, on_result=report)
 
 
 def _routes_table(routes: Sequence[dict[str, object]]) -> None:
@@ -100,10 +126,7 @@ def _routes_table(routes: Sequence[dict[str, object]]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the routes as JSON on stdout.")
 def routes_cmd(router_name: str, as_json: bool) -> None:
     """List what the router serves: app, path, service, upstream servers, config version."""
-    eng = Engine.connect()
-    st = router_status(eng, Router(router_name))
-    if not st.running:
-        raise JobFailed(f"router {router_name} is not running", "start it with `dockline router up`")
+    st = _require_running(router_status(Engine.connect(), Router(router_name)))
     if as_json:
         output.emit_json(list(st.routes))
     else:

@@ -439,7 +439,9 @@ def apply_app(
         if settings.probe_url:
             step("probing every route through the router")
             problem = probe_router(settings.probe_url, bundle.version,
-                                   [t.route.path for t in bundle.table.targets], settings.probe_timeout)
+                                   # a route without a running target answers 502 by design
+                                   [t.route.path for t in bundle.table.targets if t.servers],
+                                   settings.probe_timeout)
             if problem is not None:
                 _restore(engine, router, current, created, step)
                 raise RouterError(f"{problem}; previous bundle {current.version} restored")

@@ -50,6 +50,13 @@ def get(url: str) -> tuple[int, str]:
         return e.code, ""
 
 
+def route_good_app(router: RouterUnderTest, images: Images, apps: Apps, stack: str, path: str) -> None:
+    """An app that serves through the router: it must keep serving whatever fails next."""
+    apps.deploy(stack, images.app("app-a", "v1"), path=path)
+    assert run_cli("route", stack, "--router", router.router.name).exit_code == 0
+    assert "app-a v1" in get(f"{router.url}{path}/")[1]
+
+
 def snapshot(engine: Engine, router: RouterUnderTest) -> tuple[object, ...]:
     bundle, names = current_bundle(engine, router.router)
     svc = engine.service(router.router.service)
@@ -102,9 +109,8 @@ def test_bundle_nginx_rejects_is_never_rotated(
     swarm: Engine, router: RouterUnderTest, images: Images, apps: Apps, unique_name
 ) -> None:
     name = router.router.name
-    good, bad = unique_name("good"), unique_name("bad")
-    apps.deploy(good, images.app("app-a", "v1"), path="/good")
-    assert run_cli("route", good, "--router", name).exit_code == 0
+    bad = unique_name("bad")
+    route_good_app(router, images, apps, unique_name("good"), "/good")
     # A host-mode service routed to a target host that passes validation (a well-formed
     # name) but does not resolve: nginx refuses the upstream at load time.
     apps.deploy(bad, images.app("app-b", "v1"), path="/bad", overlay=False, host_port=free_port())
@@ -120,9 +126,8 @@ def test_bundle_that_fails_its_probe_is_rolled_back_without_orphans(
     swarm: Engine, router: RouterUnderTest, images: Images, apps: Apps, unique_name
 ) -> None:
     name = router.router.name
-    good, broken = unique_name("good"), unique_name("brk")
-    apps.deploy(good, images.app("app-a", "v1"), path="/good2")
-    assert run_cli("route", good, "--router", name).exit_code == 0
+    broken = unique_name("brk")
+    route_good_app(router, images, apps, unique_name("good"), "/good2")
     # Valid nginx, but nothing listens on port 81: the route answers 502 once live.
     apps.deploy(broken, images.app("app-b", "v1"), path="/broken", labels={"dockline.route.port": "81"})
     before = snapshot(swarm, router)

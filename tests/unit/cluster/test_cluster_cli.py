@@ -167,7 +167,7 @@ def test_label_errors(fake: FakeEngine, tmp_path: Path) -> None:
 
 
 def test_risk_findings_in_people_output() -> None:
-    code, out, err = run("cluster", "risk", "-p", "0.3", "-n", "3,,5")
+    code, _, err = run("cluster", "risk", "-p", "0.3", "-n", "3,,5")
     assert code == 0
     assert "P=0.3: the slide ranks N=5 no safer than N=3 (0.2700 vs 0.2700)" in err
     from dockline.cli.cluster import fmt

@@ -58,8 +58,8 @@ CMD ["/usr/local/bin/slow-child.sh"]
 SLOW_INITDB = """\
 #!/bin/sh
 # test init script: keep initdb's temporary (socket-only) server up for a while
-echo "initdb hook: sleeping 8 s"
-sleep 8
+echo "initdb hook: sleeping 12 s"
+sleep 12
 """
 
 

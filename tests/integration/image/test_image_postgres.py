@@ -24,7 +24,7 @@ def test_postgres_probe_during_and_after_initdb(engine: Any, images: Images, con
         healthcheck={"test": ["CMD", PROBE], "interval": timedelta(seconds=1), "timeout": timedelta(seconds=3),
                      "retries": 3, "start_period": timedelta(seconds=60)},
     )
-    # During initdb (the init hook sleeps 8 s): pg_isready on the socket passes, ours does not.
+    # During initdb (the init hook sleeps 12 s): pg_isready on the socket passes, ours does not.
     wait_for(lambda: "initdb hook: sleeping" in engine.container_logs(c.id), 60, "initdb to reach the hook")
     isready, _ = engine.exec_in(c.id, ["pg_isready", "-q"])
     code, out = engine.exec_in(c.id, [PROBE])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def test_dockerfiles_take_their_base_through_an_arg_and_use_exec_form() -> None:
         assert re.search(r"^HEALTHCHECK .*\n\s+CMD \[", text, re.MULTILINE), name
     page = (EXAMPLE / "page" / "Dockerfile").read_text()
     assert page.count("COPY --from=buildenv \\\n    --chown=usgs-user:usgs-user") == 3
-    assert "USER usgs-user" in page and 'CMD ["nginx", "-g", "daemon off;"]' in page
+    assert "USER 10001:10001" in page and 'CMD ["nginx", "-g", "daemon off;"]' in page
     service = (EXAMPLE / "service" / "Dockerfile").read_text()
-    assert "USER usgs-user" in service and 'ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]' in service
+    assert "USER 10001:10001" in service and 'ENTRYPOINT ["/usr/local/bin/dockline-entrypoint.sh"]' in service
+
+
+def test_dockline_lint_finds_nothing_in_the_example() -> None:
+    from click.testing import CliRunner
+
+    from dockline.cli import cli
+
+    result = CliRunner().invoke(cli, ["lint", "-f", "json", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)
+    assert findings == [], findings

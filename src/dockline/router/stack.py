@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from dockline.errors import RouterError
+from dockline.errors import EngineError, RouterError
 from dockline.router.apply import LABEL_KIND, LABEL_ROUTER, Bundle, Router, current_bundle
 from dockline.router.render import render_edge
 from dockline.router.routes import validate_port, validate_stack_name
@@ -149,8 +149,17 @@ def router_up(
     with tempfile.TemporaryDirectory(prefix="dockline-router-") as tmp:
         path = Path(tmp) / "router.yml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        engine.stack_deploy(router.name, str(path), prune=False, with_registry_auth=False,
-                            resolve_image="never")
+        for attempt in range(5):
+            try:
+                engine.stack_deploy(router.name, str(path), prune=False, with_registry_auth=False,
+                                    resolve_image="never")
+                break
+            except EngineError as e:
+                # Right after `router down`, the manager may still know the old network by
+                # name for a moment ("network ... not found"): retry briefly.
+                if "not found" not in e.message or attempt == 4:
+                    raise
+                time.sleep(1)
     outcome = wait_services(engine, [router.edge, router.service], timeout, since=since,
                             on_progress=on_progress)
     return RouterUp(router.name, image, port, outcome)

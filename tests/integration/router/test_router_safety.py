@@ -7,13 +7,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
 from routerkit import Apps, Images, RouterUnderTest, free_port, router_configs, run_cli
 
 from dockline.engine import Engine
-from dockline.router.apply import current_bundle
+from dockline.router.apply import (
+    LABEL_EXPIRES,
+    LABEL_HOLDER,
+    LABEL_KIND,
+    LABEL_ROUTER,
+    current_bundle,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 
@@ -156,3 +163,33 @@ def test_five_apps_routed_at_once(
     assert {r["path"] for r in status["routes"]} >= {f"/five-{i}/" for i in range(5)}
     for i in range(5):
         assert get(f"{router.url}/five-{i}/")[0] == 200
+
+
+def test_held_lock_waits_bounded_and_a_crashed_holder_is_broken(
+    swarm: Engine, router: RouterUnderTest, images: Images, apps: Apps, unique_name
+) -> None:
+    r = router.router
+    stack = unique_name("lck")
+    apps.deploy(stack, images.app("app-a", "v1"), path="/lck")
+    base = {LABEL_ROUTER: r.name, LABEL_KIND: "lock", LABEL_HOLDER: "otherhost:4242"}
+    lock_id = swarm.create_config(r.lock, b"x", {**base, LABEL_EXPIRES: f"{time.time() + 600:.0f}"})
+    try:
+        t0 = time.monotonic()
+        res = run_cli("route", stack, "--router", r.name, "--lock-wait", "2")
+        assert res.exit_code == 1, res.output
+        assert "otherhost:4242" in res.output and "expires" in res.output
+        assert time.monotonic() - t0 < 30
+        assert servers_of(router, "/lck/") is None  # nothing applied
+    finally:
+        swarm.remove_config(lock_id)
+    # The same holder, crashed long ago: its lock expired, so the next routing breaks it.
+    swarm.create_config(r.lock, b"x", {**base, LABEL_EXPIRES: f"{time.time() - 1:.0f}"})
+    res = run_cli("route", stack, "--router", r.name)
+    assert res.exit_code == 0, res.output
+    assert servers_of(router, "/lck/") == [f"tasks.{stack}_web:80"]
+    assert [c.name for c in swarm.configs(labels={LABEL_ROUTER: r.name, LABEL_KIND: "lock"})] == []
+
+
+def servers_of(router: RouterUnderTest, path: str) -> list[str] | None:
+    doc = json.loads(get(f"{router.url}/_dockline/status")[1])
+    return next((x["servers"] for x in doc["routes"] if x["path"] == path), None)

@@ -147,3 +147,19 @@ def test_a_crashed_holder_does_not_block_forever(labels: dict[str, str]) -> None
     assert held.labels[LABEL_HOLDER] == f"{socket.gethostname()}:{os.getpid()}"
     lock.release()
     assert eng.items == {}
+
+
+def test_router_stack_keeps_the_routes_it_serves() -> None:
+    from dockline.router.stack import render_stack
+
+    bundle = plan_bundle(R, Bundle(), "app-a", [tgt("app-a", "/a")])
+    doc = render_stack(R, image="dockline/router:x", port=18081, edge_config="rt-edg-1", bundle=bundle,
+                       labels={"dockline.test": "1"})
+    edge, nginx = doc["services"]["edge"], doc["services"]["nginx"]
+    assert edge["ports"][0] == {"target": 80, "published": 18081, "protocol": "tcp", "mode": "host"}
+    assert doc["networks"]["router"] == {"external": True, "name": "rt-net"}
+    assert nginx["deploy"]["update_config"]["order"] == "start-first"
+    assert nginx["deploy"]["labels"]["dockline.test"] == "1"
+    mounted = {doc["configs"][m["source"]]["name"]: m["target"] for m in nginx["configs"]}
+    assert mounted == dict(bundle.mounts)
+    assert all(doc["configs"][m["source"]]["external"] for m in nginx["configs"])

@@ -56,3 +56,20 @@ def test_counts_ok_and_failures_by_kind(server: http.server.ThreadingHTTPServer)
     server.server_close()
     gone = poll(parse_target(f"http://127.0.0.1:{port}/", allow_remote=False), rate=20, duration=timedelta(seconds=0.3))
     assert gone.failures.get("refused") == gone.sent
+
+
+def test_poll_command_exit_codes(server: http.server.ThreadingHTTPServer) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from dockline.cli import cli
+
+    port = server.server_address[1]
+    ok = CliRunner().invoke(cli, ["poll", f"http://127.0.0.1:{port}/", "--rate", "20", "--duration", "0.5", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["failed"] == 0
+    bad = CliRunner().invoke(cli, ["poll", f"http://127.0.0.1:{port}/bad", "--rate", "20", "--duration", "0.3"])
+    assert bad.exit_code == 1 and "http_503" in bad.output
+    remote = CliRunner().invoke(cli, ["poll", "http://192.0.2.1/", "--duration", "1"])
+    assert remote.exit_code == 2 and "--allow-remote" in remote.output

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 import click
@@ -26,6 +27,17 @@ ROUTER_ENV = "DOCKLINE_ROUTER"
 
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set ``stop`` (a clean summary instead of a traceback); restored after."""
+    old = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def router_option(f):  # type: ignore[no-untyped-def]
@@ -102,8 +114,6 @@ def watch_cmd(router_name: str, resync: float, no_probe: bool) -> None:
     """Re-route host-mode/ingress apps when their tasks move, until stopped (Ctrl-C)."""
     eng = Engine.connect()
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
 
     def report(app: str, res: ApplyOutcome | DocklineError) -> None:
         if isinstance(res, DocklineError):
@@ -112,7 +122,8 @@ def watch_cmd(router_name: str, resync: float, no_probe: bool) -> None:
             report_outcome(res, app)
 
     output.info(f"watching router {router_name} (resync every {resync:g}s; Ctrl-C stops)")
-    watch(eng, Router(router_name), stop=stop, resync=_seconds(resync), probe=not no_probe, on_result=report)
+    with _stop_on_signals(stop):
+        watch(eng, Router(router_name), stop=stop, resync=_seconds(resync), probe=not no_probe, on_result=report)
 
 
 def _routes_table(routes: Sequence[dict[str, object]]) -> None:
@@ -198,16 +209,15 @@ def poll_cmd(url: str, rate: float, duration: float | None, timeout: float, allo
     """
     target = parse_target(url, allow_remote=allow_remote)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     live = output.is_tty() and not as_json
 
     def tick(sent: int, ok: int, failed: int) -> None:
         if live:
             output.err_console().print(f"\rsent {sent}  ok {ok}  failed {failed}", end="")
 
-    summary = poll(target, rate=rate, duration=None if duration is None else _seconds(duration),
-                   timeout=_seconds(timeout), stop=stop, on_tick=tick)
+    with _stop_on_signals(stop):
+        summary = poll(target, rate=rate, duration=None if duration is None else _seconds(duration),
+                       timeout=_seconds(timeout), stop=stop, on_tick=tick)
     if live:
         output.err_console().print()
     _report_poll(summary, as_json)

@@ -202,10 +202,12 @@ def _as_dict(outcome: VerifyOutcome) -> dict[str, object]:
 @click.option("--timeout", default="5s", show_default=True)
 @click.option("--start-period", default="60s", show_default=True)
 @click.option("--retries", type=int, default=3, show_default=True)
+@click.option("--user", default=None, metavar="USER[:GROUP]",
+              help="End with USER: entrypoint, main process and healthcheck run as this user.")
 @click.option("--force", is_flag=True, help="Replace changed script files.")
 def scaffold_cmd(context: Path, probe: str, probe_url: str | None, probe_tcp: str | None, entrypoint: bool,
                  cmd: str | None, interval: str, timeout: str, start_period: str, retries: int,
-                 force: bool) -> None:
+                 user: str | None, force: bool) -> None:
     """Write the POSIX-sh probes and entrypoint into CONTEXT/dockline/ and print the
     Dockerfile lines that use them (stdout)."""
     if probe_url and probe != "http":
@@ -227,6 +229,7 @@ def scaffold_cmd(context: Path, probe: str, probe_url: str | None, probe_tcp: st
             start_period=parse_duration(start_period, "--start-period"),
             retries=retries,
         ),
+        user=user,
     )
     plan = plan_scaffold(req)
     result = write_scaffold(context, plan, force=force)
@@ -234,7 +237,7 @@ def scaffold_cmd(context: Path, probe: str, probe_url: str | None, probe_tcp: st
         output.success(f"wrote {context / p}")
     for p in result.unchanged:
         output.info(f"unchanged {context / p}")
-    output.info("add these lines to the Dockerfile (after FROM, before USER):")
+    output.info("add these lines to the end of the Dockerfile's final stage:")
     output.emit_text("\n".join(plan.dockerfile_lines))
 
 

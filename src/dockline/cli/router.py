@@ -1,4 +1,5 @@
-"""``dockline router up|down|status``, ``dockline routes``, ``dockline route``, ``dockline poll``."""
+"""``dockline router up|down|status|watch``, ``dockline routes``, ``dockline route``, ``dockline poll``,
+and the routing hooks ``dockline deploy`` / ``rm`` call."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -40,7 +42,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def router_option(f):  # type: ignore[no-untyped-def]
+def router_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--router", "router_name", envvar=ROUTER_ENV, default="dockline-router",
                         show_default=True, help=f"Router stack name (env {ROUTER_ENV}).")(f)
 
@@ -235,7 +237,7 @@ def _report_poll(s: PollSummary, as_json: bool) -> None:
 
 
 # ---- hooks used by `dockline deploy` / `dockline rm` (cli/deploy.py) ----------------
-def no_route_option(f):  # type: ignore[no-untyped-def]
+def no_route_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--no-route", is_flag=True,
                         help=f"Do not touch the router (env {ROUTER_ENV} names it).")(f)
 

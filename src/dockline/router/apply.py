@@ -36,6 +36,7 @@ from dockline.router.render import (
     table_version,
 )
 from dockline.router.routes import Route, RouteTable, RouteTarget, TargetMode, check_conflicts
+from dockline.stack.wait import Converged, wait_services
 
 if TYPE_CHECKING:
     from dockline.engine import Engine
@@ -363,7 +364,6 @@ class ApplySettings:
     lock_ttl: timedelta = timedelta(minutes=5)
     converge_timeout: timedelta = timedelta(seconds=90)
     probe_timeout: timedelta = timedelta(seconds=15)
-    validate: bool = True
 
 
 def validate_bundle(engine: Engine, image: str, bundle: Bundle) -> None:
@@ -390,8 +390,6 @@ def apply_app(
 ) -> ApplyOutcome:
     """Route ``app`` (``resolve`` gives its targets, called under the lock) or unroute it
     (``resolve=None``). Raises RouteError (2, nothing changed), LockHeld, RouterError."""
-    from dockline.stack.wait import Converged, wait_services
-
     step = on_step or (lambda _m: None)
     t0 = time.monotonic()
     lock = SwarmLock(engine, router, ttl=settings.lock_ttl, wait=settings.lock_wait,
@@ -406,9 +404,8 @@ def apply_app(
         if bundle.names == tuple(sorted(referenced)):
             return Unchanged(app, bundle.version, targets)
         t2 = time.monotonic()
-        if settings.validate:
-            step(f"validating bundle {bundle.version} with nginx -t")
-            validate_bundle(engine, settings.image, bundle)
+        step(f"validating bundle {bundle.version} with nginx -t")
+        validate_bundle(engine, settings.image, bundle)
         t_validate = _since(t2)
 
         t3 = time.monotonic()
@@ -463,8 +460,6 @@ def _restore(engine: Engine, router: Router, previous: Bundle, created: Sequence
              step: Callable[[str], None]) -> None:
     """Put the previous bundle back (unless the swarm's rollback already did) and delete
     the configs this apply created, so none is orphaned."""
-    from dockline.stack.wait import wait_services
-
     svc = engine.service(router.service)
     if svc is not None and sorted(svc.configs) != sorted(previous.names):
         step(f"restoring bundle {previous.version}")

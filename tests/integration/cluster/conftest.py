@@ -26,6 +26,7 @@ def lab(engine: object, run_id: str, test_labels: dict[str, str]) -> Iterator[la
     # collide; the test labels let `scripts/testbed down` sweep a lab left by a killed run.
     base = labmod.LabSpec.from_env()
     octet = 20 + int(hashlib.sha256(run_id.encode()).hexdigest(), 16) % 200
+    octet += octet == 77  # 10.199.77.0/24 is scripts/lab's
     spec = replace(
         base,
         prefix=f"{base.prefix}-{run_id[:4]}",

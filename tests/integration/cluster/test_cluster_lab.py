@@ -217,8 +217,7 @@ def test_unmatched_constraint_is_refused_before_deploy(lab: labmod.Lab, labelled
         engine.cli(["stack", "rm", "bare"], env={"DOCKER_HOST": m1.url}, timeout=timedelta(seconds=60))
 
 
-def test_quorum_loss_and_recovery(lab: labmod.Lab, labelled: str, workdir: Path, engine: Engine,
-                                  record_property: Callable[[str, object], None]) -> None:
+def test_quorum_loss_and_recovery(lab: labmod.Lab, labelled: str, workdir: Path, engine: Engine) -> None:
     eng = labmod.node_engine(lab.managers[0])
     try:
         leader_name = next(n.hostname for n in eng.nodes() if n.manager and n.manager.leader)
@@ -248,10 +247,8 @@ def test_quorum_loss_and_recovery(lab: labmod.Lab, labelled: str, workdir: Path,
         detected = time.monotonic() - t0
         assert "quorum lost" in r.err
         assert json.loads(r.out)["quorum"]["lost"] is True
-        record_property("quorum_loss_detected_s", round(detected, 1))
         r, _ = until("no leader", status, lambda r: "does not have a leader" in r.err)
         no_leader = time.monotonic() - t0
-        record_property("no_leader_reported_s", round(no_leader, 1))
         assert r.rc == 3
         r = dockline(leader, "deploy", "-c", east, "--resolve-image", "never", "--timeout", "90s", "east",
                      cwd=str(workdir), timeout=60)
@@ -264,10 +261,8 @@ def test_quorum_loss_and_recovery(lab: labmod.Lab, labelled: str, workdir: Path,
             labmod.start_node(engine, n)
 
     # -- managers back: status recovers
-    t0 = time.monotonic()
     r, took = until("recovery", status,
                     lambda r: r.rc == 0 and json.loads(r.out)["quorum"]["margin"] == 1, timeout=120)
-    record_property("quorum_recovered_s", round(took, 1))
     assert json.loads(r.out)["quorum"]["reachable"] == 3
     r = dockline(leader, "deploy", "-c", east, "--resolve-image", "never", "--timeout", "90s", "east",
                  cwd=str(workdir))

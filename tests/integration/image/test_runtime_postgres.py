@@ -8,8 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
-from conftest import Images, dockline, wait_for
+from imagekit import Images, dockline, wait_for
 
 pytestmark = pytest.mark.docker
 

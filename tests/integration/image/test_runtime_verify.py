@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 import pytest
-
-from conftest import Images, dockline
+from imagekit import Images, dockline
 
 pytestmark = pytest.mark.docker
 

@@ -12,8 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
-from conftest import Images, wait_for
+from imagekit import Images, wait_for
 
 pytestmark = pytest.mark.docker
 

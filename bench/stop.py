@@ -32,12 +32,7 @@ from dockline.entrypoint.scaffold import ScaffoldRequest, plan_scaffold, write_s
 
 ROOT = Path(__file__).resolve().parents[1]
 TALK_ENTRYPOINT = ROOT / "tests" / "integration" / "image" / "talk" / "docker-entrypoint.sh"
-CHILD = """\
-#!/bin/sh
-trap 'echo "child: SIGTERM, shutting down (2 s)"; sleep 2; echo "child: clean shutdown"; exit 3' TERM
-echo "child: running as PID $$"
-while :; do sleep 0.2 & wait $!; done
-"""
+CHILD = (ROOT / "tests" / "integration" / "image" / "files" / "slow-child.sh").read_text()
 DOCKERFILE = """\
 ARG BASE_IMAGE=debian:bookworm
 FROM ${BASE_IMAGE}

@@ -39,13 +39,7 @@ if [ "${START_DELAY:-0}" -gt 0 ]; then
     sleep "$START_DELAY"
 fi
 """
-SLOW_CHILD = """\
-#!/bin/sh
-# test main process: needs 2 s to shut down cleanly after SIGTERM, then exits 3
-trap 'echo "child: SIGTERM, shutting down (2 s)"; sleep 2; echo "child: clean shutdown"; exit 3' TERM
-echo "child: running as PID $$"
-while :; do sleep 0.2 & wait $!; done
-"""
+SLOW_CHILD = (Path(__file__).parent / "files" / "slow-child.sh").read_text()
 SLOW_DOCKERFILE = """\
 ARG BASE_IMAGE=debian:bookworm
 FROM ${BASE_IMAGE}

@@ -29,9 +29,10 @@ def shell(request: pytest.FixtureRequest) -> list[str]:
 
 @pytest.fixture(scope="module")
 def busybox_wget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PATH whose first `wget` is busybox's (as in Alpine or busybox images)."""
+    """A PATH whose first `wget` and `nc` are busybox's (as in Alpine or busybox images)."""
     d = tmp_path_factory.mktemp("bbwget")
-    (d / "wget").symlink_to(shutil.which("busybox") or "/bin/busybox")
+    for tool in ("wget", "nc"):
+        (d / tool).symlink_to(shutil.which("busybox") or "/bin/busybox")
     yield f"{d}:{os.environ['PATH']}"
 
 
@@ -146,9 +147,9 @@ def test_talk_http_probe_fails_where_ours_does_not(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- tcp
-@pytest.mark.parametrize("client", ["bash", "curl"])
-def test_tcp_sh(shell: list[str], client: str) -> None:
-    env = {"DOCKLINE_TCP_CLIENT": client}
+@pytest.mark.parametrize("client", ["bash", "curl", "nc"])
+def test_tcp_sh(shell: list[str], client: str, busybox_wget: str) -> None:
+    env = {"DOCKLINE_TCP_CLIENT": client, "PATH": busybox_wget}
     with http_server({}) as (port, _):
         ok = run(shell, scripts.TCP, f"127.0.0.1:{port}", env=env)
         assert ok.returncode == 0
@@ -160,6 +161,14 @@ def test_tcp_sh(shell: list[str], client: str) -> None:
     assert refused.returncode == 1 and "onnection refused" in one_line(refused)
     v6 = run(shell, scripts.TCP, f"[::1]:{dead}", env=env)
     assert v6.returncode == 1 and f"::1:{dead}" in one_line(v6)
+
+
+def test_tcp_sh_busybox_nc_quiet_server_is_connected(shell: list[str], busybox_wget: str) -> None:
+    """busybox nc has no -z: a server that accepts and stays silent still counts as up."""
+    with silent_server() as port:
+        p = run(shell, scripts.TCP, f"127.0.0.1:{port}",
+                env={"DOCKLINE_TCP_CLIENT": "nc", "PATH": busybox_wget, "HEALTHCHECK_TIMEOUT": "1"})
+    assert p.returncode == 0 and "accepts connections" in one_line(p)
 
 
 @pytest.mark.parametrize("target", ["nohostport", "h:", "h:99999", "h:x", "a;b:80", ""])

@@ -452,7 +452,7 @@ class Engine:
             decode=True,
         )
         image_id = None
-        last = []
+        last: list[str] = []
         try:
             for chunk in stream:
                 if "error" in chunk:

@@ -8,7 +8,8 @@
 # Environment:
 #   HEALTHCHECK_TCP      target when no argument is given (default 127.0.0.1:${PORT})
 #   HEALTHCHECK_TIMEOUT  seconds (default 3)
-#   DOCKLINE_TCP_CLIENT  bash | curl (default: bash's /dev/tcp if bash exists, else curl)
+#   DOCKLINE_TCP_CLIENT  bash | curl | nc (default: the first present: bash's /dev/tcp with
+#                        timeout(1), curl, nc; busybox images have only nc)
 set -u
 set -f
 
@@ -47,8 +48,10 @@ if [ -z "$client" ]; then
         client=bash
     elif command -v curl >/dev/null 2>&1; then
         client=curl
+    elif command -v nc >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1; then
+        client=nc
     else
-        unhealthy "no TCP client in this image (needs bash with timeout(1), or curl)"
+        unhealthy "no TCP client in this image (needs bash or nc with timeout(1), or curl)"
     fi
 fi
 
@@ -91,5 +94,25 @@ case $client in
             *) unhealthy "$host:$port: connection failed (curl exit $rc)" ;;
         esac
         ;;
-    *) unhealthy "DOCKLINE_TCP_CLIENT must be bash or curl, not $client" ;;
+    nc)
+        if nc -h 2>&1 | grep -q -- '-z'; then
+            err=$(timeout "$timeout" nc -z -w "$timeout" "$host" "$port" 2>&1 </dev/null)
+            rc=$?
+        else
+            # busybox nc has no -z: it connects, sends nothing, and waits for the server to
+            # close. Its own -w ends a connect that hangs (exit 1 after the timeout); still
+            # running a second later means it is connected to a server that stays quiet.
+            err=$(timeout "$((timeout + 1))" nc -w "$timeout" "$host" "$port" 2>&1 </dev/null >/dev/null)
+            rc=$?
+            [ "$rc" -ne 124 ] || rc=0
+        fi
+        if [ "$rc" -eq 0 ]; then
+            say "healthy: $host:$port accepts connections"
+            exit 0
+        fi
+        [ "$rc" -ne 124 ] || unhealthy "$host:$port: no answer within ${timeout}s"
+        err=$(printf '%s\n' "$err" | awk 'NF { l = $0 } END { print l }')
+        unhealthy "$host:$port: ${err##*: }"
+        ;;
+    *) unhealthy "DOCKLINE_TCP_CLIENT must be bash, curl or nc, not $client" ;;
 esac

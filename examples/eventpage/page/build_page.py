@@ -518,6 +518,8 @@ server {{
     root         /usr/share/nginx/html;
     access_log   off;
     absolute_redirect off;
+    # Response headers, from a swarm config (stack.yml: page_headers); empty in the image.
+    include      /etc/nginx/eventpage.d/*.conf;
 
     location = / {{
         return 302 /{base}/;

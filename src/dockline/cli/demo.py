@@ -130,11 +130,11 @@ def stack_variables(plan: DemoPlan, router_network: str) -> dict[str, str]:
 
 def labels_override(doc: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     """A compose file that puts ``labels`` on every service, volume, secret and private
-    network of ``doc`` (so `scripts/testbed down` and tests find what the demo made)."""
+    network, config of ``doc`` (so `scripts/testbed down` and tests find what the demo made)."""
     lab = dict(labels)
     out: dict[str, Any] = {"version": doc.get("version", "3.8")}
     out["services"] = {s: {"deploy": {"labels": lab}} for s in (doc.get("services") or {})}
-    for section in ("volumes", "secrets", "networks"):
+    for section in ("volumes", "configs", "secrets", "networks"):
         entries = {}
         for key, spec in (doc.get(section) or {}).items():
             if isinstance(spec, dict) and spec.get("external"):

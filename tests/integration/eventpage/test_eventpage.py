@@ -105,6 +105,7 @@ class Demo:
     state: Path
     report: dict[str, Any]
     labels: dict[str, str]
+    current: dict[str, str]  # stack variables the tests changed so far (kept by later deploys)
 
     @property
     def base(self) -> str:
@@ -113,17 +114,19 @@ class Demo:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def stack_env(self, service_image: str | None = None) -> dict[str, str]:
+    def deploy(self, **changes: str) -> subprocess.CompletedProcess[str]:
+        """``dockline deploy`` of the example with the demo's variables, ``changes`` and
+        every earlier change."""
+        self.current.update(changes)
         images = self.report["images"]
-        return {
+        env = {
             "PAGE_IMAGE": images["page"],
-            "SERVICE_IMAGE": service_image or images["service"],
+            "SERVICE_IMAGE": images["service"],
             "DB_IMAGE": images["db"],
             "SECRETS_DIR": str(self.state / "secrets"),
             "ROUTER_NETWORK": Router(self.router).network,
+            **self.current,
         }
-
-    def deploy(self, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return dockline(["deploy", "-c", str(EXAMPLE / "stack.yml"), "-c", str(self.state / "labels.override.yml"),
                          "--resolve-image", "never", "--timeout", "4m", self.name], timeout=300, env=env)
 
@@ -181,7 +184,7 @@ def demo(swarm: Engine, run_id: str, tmp_path_factory: pytest.TempPathFactory) -
         assert proc.returncode == 0, f"demo up failed:\n{proc.stderr[-4000:]}"
         report = json.loads(proc.stdout)
         report["wall"] = round(time.monotonic() - t0, 1)
-        yield Demo(name, router, port, state, report, labels)
+        yield Demo(name, router, port, state, report, labels, {})
     finally:
         down = dockline(["demo", "down", *common, "--images"], timeout=300)
         swarm.remove_image(f"dockline-demo/{name}-service:2", force=True)
@@ -198,6 +201,9 @@ def test_main_job_prints_the_urls_and_serves_the_page(demo: Demo) -> None:
     page = r.body.decode()
     assert f"<title>{TITLE}</title>" in page and f'<h1 id="event-title">{TITLE}</h1>' in page
     assert "2018-08-29 02:33:28 (UTC) | 34.136°N 117.775°W | 5.5 km depth" in page
+    # The response headers come from the page_headers swarm config (page/headers.conf).
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in r.headers["content-security-policy"]
     assert get(demo.url("/eventpage/metadata.json")).json()["base_href"] == "eventpage"
 
 
@@ -270,7 +276,7 @@ def test_service_upgrade_under_poll_drops_no_request(demo: Demo, swarm: Engine) 
     pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
     try:
         time.sleep(2)
-        deployed = demo.deploy(demo.stack_env(service_image=v2))
+        deployed = demo.deploy(SERVICE_IMAGE=v2)
         time.sleep(3)
         summaries = [p.stop() for p in pollers]
     finally:
@@ -284,6 +290,32 @@ def test_service_upgrade_under_poll_drops_no_request(demo: Demo, swarm: Engine) 
     assert after is not None and after.image.startswith(v2)
     versions = {get(demo.url("/ws/designmaps/")).json()["version"] for _ in range(10)}
     assert versions == {"2"}
+
+
+def test_page_config_rotation_under_poll_drops_no_request(demo: Demo, swarm: Engine) -> None:
+    headers = demo.state / "headers.conf"  # later deploys keep using it
+    headers.write_text((EXAMPLE / "page" / "headers.conf").read_text()
+                       + 'add_header X-Eventpage-Config "rotated" always;\n')
+    page_before = swarm.service(f"{demo.name}_page")
+    assert page_before is not None and len(page_before.configs) == 1
+    assert "x-eventpage-config" not in get(demo.url("/eventpage/")).headers
+    pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
+    try:
+        time.sleep(2)
+        deployed = demo.deploy(PAGE_HEADERS=str(headers))
+        time.sleep(3)
+        summaries = [p.stop() for p in pollers]
+    finally:
+        for p in pollers:
+            p.kill()
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    for s in summaries:
+        assert s["sent"] >= 100, s
+        assert s["failed"] == 0 and s["exit_code"] == 0, s
+    page_after = swarm.service(f"{demo.name}_page")
+    assert page_after is not None and page_after.configs != page_before.configs  # a new config version
+    assert {get(demo.url("/eventpage/")).headers.get("x-eventpage-config") for _ in range(10)} == {"rotated"}
+    assert swarm.configs({"com.docker.stack.namespace": demo.name}) != []
 
 
 def _psql_login(engine: Engine, container: str, user: str, password: str) -> bool:
@@ -305,7 +337,7 @@ def test_password_rotation_under_poll_drops_no_request(demo: Demo, swarm: Engine
     pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
     try:
         time.sleep(2)
-        deployed = demo.deploy(demo.stack_env(service_image=f"dockline-demo/{demo.name}-service:2"))
+        deployed = demo.deploy()
         time.sleep(3)
         summaries = [p.stop() for p in pollers]
     finally:

@@ -13,10 +13,10 @@ from dataclasses import asdict, is_dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported on first use: a lint run or a probe must start fast
+    from rich.console import Console
 
 _stderr: Console | None = None
 _stdout: Console | None = None
@@ -25,6 +25,8 @@ _stdout: Console | None = None
 def err_console() -> Console:
     """Rich console on stderr (people)."""
     global _stderr
+    from rich.console import Console
+
     if _stderr is None or _stderr.file is not sys.stderr:
         _stderr = Console(file=sys.stderr, highlight=False, soft_wrap=True)
     return _stderr
@@ -33,6 +35,8 @@ def err_console() -> Console:
 def out_console() -> Console:
     """Rich console on stdout (for commands whose primary output is for people)."""
     global _stdout
+    from rich.console import Console
+
     if _stdout is None or _stdout.file is not sys.stdout:
         _stdout = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     return _stdout
@@ -108,6 +112,8 @@ def error(message: str, hint: str | None = None) -> None:
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]], *, stdout: bool = True) -> None:
     """A table for people (stdout by default: it is the command's primary output)."""
+    from rich.table import Table
+
     t = Table(title=title, show_lines=False, header_style="bold")
     for col in columns:
         t.add_column(col, overflow="fold")

@@ -104,6 +104,11 @@ def test_port_in_use_waits_while_the_old_task_stops() -> None:
     err = "no suitable node (host-mode port already in use on 1 node)"
     stopping = task("old", "running", key="old", desired="shutdown", ts=-50)
     assert assess_service(SVC, [task("a", "pending", error=err), stopping], since=SINCE).verdict == "converging"
+    # the old task stopped after the scheduler gave up on the new one: it will retry
+    stopped = task("old", "shutdown", key="old", desired="shutdown", ts=2)
+    assert assess_service(SVC, [task("a", "pending", error=err), stopped], since=SINCE).verdict == "converging"
+    long_gone = task("old", "shutdown", key="old", desired="shutdown", ts=-50)
+    assert assess_service(SVC, [task("a", "pending", error=err), long_gone], since=SINCE).verdict == "failed"
     kept = task("old", "running", key="old", desired="running", ts=-50)  # start-first keeps it
     assert assess_service(SVC, [task("a", "pending", error=err), kept], since=SINCE).verdict == "failed"
 

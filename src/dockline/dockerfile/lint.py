@@ -262,7 +262,7 @@ DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
 SCRIPT_SHELLS = {"sh", "bash", "ash", "dash", "zsh", "ksh", "busybox"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity semantics: hashing a Stage would walk the whole file
 class RunInfo:
     """A RUN instruction with its shell analysis."""
 
@@ -318,6 +318,10 @@ class Context:
     def files(self) -> Mapping[str, str]:
         return self.analysis.files
 
+    def run_of(self, ins: Instruction) -> RunInfo | None:
+        """The shell analysis of a RUN instruction (``None`` for other instructions)."""
+        return self.analysis.run_by_id.get(id(ins))
+
 
 class Analysis:
     """Per-file facts computed once and shared by every rule."""
@@ -367,6 +371,11 @@ class Analysis:
                 elif ins.keyword == "ONBUILD" and ins.sub is not None and ins.sub.keyword == "RUN":
                     out.append(RunInfo(ins.sub, ins, st, run_script(ins.sub, shell), shell))
         return tuple(out)
+
+    @cached_property
+    def run_by_id(self) -> dict[int, RunInfo]:
+        """RunInfo by ``id()`` of its RUN instruction (ONBUILD's inner one included)."""
+        return {id(r.instruction): r for r in self.runs}
 
     @cached_property
     def final_stage(self) -> Stage | None:

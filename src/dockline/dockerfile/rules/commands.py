@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dockline.dockerfile.lint import Context, Hit, rule
+from dockline.dockerfile.model import Instruction
 from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, words
 
 _POINTLESS = ("ssh", "vim", "shutdown", "service", "ps", "free", "top", "kill", "mount", "ifconfig")
@@ -153,7 +154,7 @@ def copy_then_extract(ctx: Context) -> Iterator[Hit]:
                     if src.lower().endswith(ARCHIVE_EXT):
                         archives.add(src.rsplit("/", 1)[-1])
             elif ins.keyword == "RUN" and archives:
-                run = next((r for r in ctx.runs if r.instruction is ins), None)
+                run = ctx.run_of(ins)
                 if run is None:
                     continue
                 for c in run.named("tar", "unzip", "gunzip", "bunzip2", "unxz", "7z"):
@@ -392,8 +393,8 @@ def consecutive_runs(ctx: Context) -> Iterator[Hit]:
     ## References
     - hadolint DL3059
     """
-    def size(ins: object) -> int:
-        run = next((r for r in ctx.runs if r.instruction is ins), None)
+    def size(ins: Instruction) -> int:
+        run = ctx.run_of(ins)
         if run is None:
             return 0
         if run.script.dialect == "windows":  # not parsed: count ';'-separated statements
@@ -527,7 +528,7 @@ def chown_after_copy(ctx: Context) -> Iterator[Hit]:
                     dests.append(d.rstrip("/") or "/")
             if ins.keyword != "RUN" or not dests:
                 continue
-            run = next((r for r in ctx.runs if r.instruction is ins), None)
+            run = ctx.run_of(ins)
             if run is None:
                 continue
             for c in run.named("chown", "chmod"):

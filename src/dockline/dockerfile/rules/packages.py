@@ -831,12 +831,14 @@ def pip_cache(ctx: Context) -> Iterator[Hit]:
     """
     from dockline.dockerfile.rules._helpers import stage_instructions
 
+    no_cache_stages = {
+        st.index for st in ctx.df.stages
+        if any(k.upper() == "PIP_NO_CACHE_DIR" and (v or "").lower() not in ("0", "false", "off", "no")
+               for ins in stage_instructions(ctx.df, st) if ins.keyword in ("ENV", "ARG")
+               for k, v in ins.key_values)
+    }
     for run in ctx.runs:
-        if run.stage is not None and any(
-            k.upper() == "PIP_NO_CACHE_DIR" and (v or "").lower() not in ("0", "false", "off", "no")
-            for ins in stage_instructions(ctx.df, run.stage) if ins.keyword in ("ENV", "ARG")
-            for k, v in ins.key_values
-        ):
+        if run.stage is not None and run.stage.index in no_cache_stages:
             continue
         if has_cache_mount(run.instruction, "/root/.cache/pip") or has_cache_mount(run.instruction, "/root/.cache"):
             continue

@@ -186,9 +186,9 @@ def runs_as_root(ctx: Context) -> Iterator[Hit]:
     instrs = stage_instructions(ctx.df, st)
     if any(i.keyword == "USER" for i in instrs):
         return
-    chain = list(lineage(ctx.df, st))
+    chain = {id(s) for s in lineage(ctx.df, st)}
     for r in ctx.runs:
-        if r.stage in chain and any(_STEP_DOWN_RE.search(w) for c in r.commands for w in c.argv):
+        if id(r.stage) in chain and any(_STEP_DOWN_RE.search(w) for c in r.commands for w in c.argv):
             return
     if any(_STEP_DOWN_RE.search(i.original) for i in instrs if i.keyword in ("COPY", "ENTRYPOINT", "CMD")):
         return

@@ -590,18 +590,6 @@ class Engine:
             for r in rows
         ]
 
-    def remove_network(self, id_or_name: str) -> bool:
-        """Remove a network; ``False`` when it is absent or still has endpoints."""
-        try:
-            self.call("the network removal", self._api.remove_network, id_or_name)
-            return True
-        except docker.errors.NotFound:
-            return False
-        except EngineError as e:
-            if "active endpoints" in e.message or "in use" in e.message:
-                return False
-            raise
-
     def image_digest(self, ref: str, *, registry: bool = False) -> str | None:
         """The digest an image reference resolves to: the registry's (``registry=True``,
         one bounded request) or the local image's repo digest / id; ``None`` when unknown."""

@@ -154,6 +154,11 @@ def status_cmd(name: str | None, as_json: bool) -> None:
                          s.update_state or "", ", ".join(svc.ports), st.version or "", st.outcome or ""])
     output.table(None, ["stack", "service", "image", "running", "healthy", "state", "update", "ports",
                         "version", "recorded"], rows)
+    tasks = [[svc.name, t.id[:12], t.slot or "", t.node_id[:12] if t.node_id else "", t.state, t.desired_state,
+              "current" if t.current else "previous", t.error or ""]
+             for st in stacks for svc in st.services for t in svc.tasks]
+    if tasks:
+        output.table("tasks", ["service", "task", "slot", "node", "state", "desired", "spec", "error"], tasks)
 
 
 @click.command("history")

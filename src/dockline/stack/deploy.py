@@ -129,12 +129,26 @@ class StackStatus:
 
 
 @dataclass(frozen=True)
+class TaskStatus:
+    """One task for ``dockline status``."""
+
+    id: str
+    slot: int | None
+    node_id: str | None
+    state: str
+    desired_state: str
+    error: str | None
+    current: bool  # made from the service's current spec
+
+
+@dataclass(frozen=True)
 class ServiceStatus:
     name: str
     image: str
     mode: str
     state: ServiceState
     ports: tuple[str, ...] = field(default=())
+    tasks: tuple[TaskStatus, ...] = field(default=())
 
 
 # --------------------------------------------------------------------------- preparing the file
@@ -459,7 +473,11 @@ def stack_status(engine: Any, name: str | None = None) -> list[StackStatus]:
         mine = [t for t in tasks if t.service_id == svc.id]
         state = assess_service(svc, mine, since=None)
         ports = tuple(f"{p.published}:{p.target}/{p.protocol} ({p.mode})" for p in svc.published_ports)
-        by_stack.setdefault(svc.stack or "", []).append(ServiceStatus(svc.name, svc.image, svc.mode, state, ports))
+        recent = sorted(mine, key=lambda t: (t.terminal, -(t.timestamp.timestamp() if t.timestamp else 0)))[:5]
+        rows = tuple(TaskStatus(t.id, t.slot, t.node_id, t.state, t.desired_state, t.error,
+                                t.spec_key == svc.task_spec_key) for t in recent)
+        by_stack.setdefault(svc.stack or "", []).append(
+            ServiceStatus(svc.name, svc.image, svc.mode, state, ports, rows))
     stacks = set(by_stack) | ({r.stack for r in records} if name is None else set())
     out = []
     for st in sorted(stacks):

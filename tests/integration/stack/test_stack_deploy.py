@@ -269,3 +269,37 @@ def test_rollback_restores_the_previous_record(stack: Stack) -> None:
     recs = history.list_records(stack.engine, stack.name)
     assert recs[-1].source == "rollback:1"
     assert isinstance(wait_services(stack.engine, [f"{stack.name}_web"], timedelta(seconds=10)), Converged)
+
+
+def test_dry_run_plans_without_changing_and_secret_values_never_print(stack: Stack) -> None:
+    import json
+
+    value = "s3cr3t-value-xyz"
+    (stack.folder / "pw.txt").write_text(value)
+    extra = stack.folder / "secret.yml"
+    extra.write_text(yaml.safe_dump({"version": "3.8", "services": {"api": {"secrets": ["pw"]}},
+                                     "secrets": {"pw": {"file": "./pw.txt"}}}))
+    stack.files.append(extra)
+    first = stack.cli("--json")
+    assert first.exit_code == 0, first.output
+    assert value not in first.output
+    data = json.loads(first.stdout)
+    assert data["outcome"] == "converged" and data["version"] == 1
+    assert {o["kind"] for o in data["plan"]["objects"]} == {"config", "secret"}
+    before = stack.objects()
+    _web_conf_with(stack.folder, "D")
+    (stack.folder / "pw.txt").write_text(value + "-2")
+    plan = stack.cli("--dry-run")
+    assert plan.exit_code == 0, plan.output
+    assert f"service {stack.name}_web: update: configs.web_conf" in plan.output
+    assert f"service {stack.name}_api: update: secrets.pw" in plan.output
+    assert "secret pw: new version" in plan.output and "config api_conf: unchanged" in plan.output
+    assert value not in plan.output
+    assert stack.objects() == before  # nothing changed
+    status = CliRunner().invoke(cli, ["status", stack.name, "--json"])
+    assert status.exit_code == 0, status.output
+    st = json.loads(status.stdout)[0]
+    assert st["version"] == 1 and st["outcome"] == "converged"
+    assert {s["name"] for s in st["services"]} == {f"{stack.name}_web", f"{stack.name}_api"}
+    assert all(s["state"]["verdict"] == "converged" and s["tasks"] for s in st["services"])
+    assert value not in status.output

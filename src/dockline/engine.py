@@ -519,7 +519,7 @@ class Engine:
         return [_task_info(r) for r in rows]
 
     def configs(self, labels: Mapping[str, str] | None = None) -> list[ConfigInfo]:
-        filters = {"label": [f"{k}={v}" if v else k for k, v in (labels or {}).items()]} if labels else None
+        filters = _label_filters(labels)
         rows = self.call("the config list", self._api.configs, filters=filters)
         return [_config_info(r) for r in rows]
 
@@ -548,10 +548,9 @@ class Engine:
                         params={"version": raw["Version"]["Index"]})
         self.call("the config update", self._api._raise_for_status, res)
 
-    def remove_config(self, id_or_name: str) -> bool:
-        """Remove a config; ``False`` when it is absent or still in use."""
+    def _remove_unless_in_use(self, what: str, fn: Callable[[str], Any], id_or_name: str) -> bool:
         try:
-            self.call("the config removal", self._api.remove_config, id_or_name)
+            self.call(what, fn, id_or_name)
             return True
         except docker.errors.NotFound:
             return False
@@ -560,8 +559,12 @@ class Engine:
                 return False
             raise
 
+    def remove_config(self, id_or_name: str) -> bool:
+        """Remove a config; ``False`` when it is absent or still in use."""
+        return self._remove_unless_in_use("the config removal", self._api.remove_config, id_or_name)
+
     def secrets(self, labels: Mapping[str, str] | None = None) -> list[SecretInfo]:
-        filters = {"label": [f"{k}={v}" if v else k for k, v in (labels or {}).items()]} if labels else None
+        filters = _label_filters(labels)
         rows = self.call("the secret list", self._api.secrets, filters=filters)
         return [
             SecretInfo(id=str(r["ID"]), name=str(r["Spec"]["Name"]),
@@ -571,18 +574,10 @@ class Engine:
 
     def remove_secret(self, id_or_name: str) -> bool:
         """Remove a secret; ``False`` when it is absent or still in use."""
-        try:
-            self.call("the secret removal", self._api.remove_secret, id_or_name)
-            return True
-        except docker.errors.NotFound:
-            return False
-        except EngineError as e:
-            if "in use" in e.message:
-                return False
-            raise
+        return self._remove_unless_in_use("the secret removal", self._api.remove_secret, id_or_name)
 
     def networks(self, labels: Mapping[str, str] | None = None) -> list[NetworkInfo]:
-        filters = {"label": [f"{k}={v}" if v else k for k, v in (labels or {}).items()]} if labels else None
+        filters = _label_filters(labels)
         rows = self.call("the network list", self._api.networks, filters=filters)
         return [
             NetworkInfo(id=str(r["Id"]), name=str(r["Name"]), driver=str(r.get("Driver", "")),
@@ -885,6 +880,11 @@ def _translate_cli(text: str, what: str) -> DocklineError:
     if "Cannot connect to the Docker daemon" in text:
         return EngineUnavailable("cannot reach the Docker engine", "start dockerd or set DOCKER_HOST")
     return EngineError(f"{what} failed: {text.splitlines()[-1] if text else 'no output'}", text or None)
+
+
+def _label_filters(labels: Mapping[str, str] | None) -> dict[str, list[str]] | None:
+    """``{"k": "v"}`` / ``{"k": ""}`` (presence) as the engine's label filter."""
+    return {"label": [f"{k}={v}" if v else k for k, v in labels.items()]} if labels else None
 
 
 def _spec_key(task_spec: Mapping[str, Any] | None) -> str:

@@ -93,38 +93,32 @@ class Converged:
 
 
 @dataclass(frozen=True)
-class Failed:
-    """At least one service failed (update paused, unplaceable task, tasks failing)."""
-
+class _NotConverged:
     services: tuple[ServiceState, ...]
     elapsed: timedelta
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # one line per service that did not converge
 
     exit_code = 1
+
+
+@dataclass(frozen=True)
+class Failed(_NotConverged):
+    """At least one service failed (update paused, unplaceable task, tasks failing)."""
+
     kind = "failed"
 
 
 @dataclass(frozen=True)
-class RolledBack:
+class RolledBack(_NotConverged):
     """At least one service's update was rolled back by the swarm."""
 
-    services: tuple[ServiceState, ...]
-    elapsed: timedelta
-    reasons: tuple[str, ...]
-
-    exit_code = 1
     kind = "rolled_back"
 
 
 @dataclass(frozen=True)
-class TimedOut:
+class TimedOut(_NotConverged):
     """The deadline passed before every service converged."""
 
-    services: tuple[ServiceState, ...]
-    elapsed: timedelta
-    reasons: tuple[str, ...]
-
-    exit_code = 1
     kind = "timed_out"
 
 

@@ -475,12 +475,29 @@ def entrypoint_sources(df: Dockerfile) -> dict[str, str]:
     return {}
 
 
+DOCKERIGNORE = ".dockerignore"  # key of the ignore file's text in the files mapping
+
+
 def context_files(df: Dockerfile, context_dir: Path | None) -> dict[str, str]:
-    """Read the ENTRYPOINT script(s) from the build context (in-image path → text)."""
+    """Read from the build context what rules need: the ENTRYPOINT script(s)
+    (in-image path → text) and the ignore file (key ``.dockerignore``: BuildKit's
+    ``<Dockerfile name>.dockerignore`` beside the Dockerfile wins over the context's)."""
     if context_dir is None:
         return {}
     out: dict[str, str] = {}
     root = context_dir.resolve()
+    candidates = []
+    if df.path and df.path != "-":
+        dfp = Path(df.path)
+        candidates.append(dfp.with_name(dfp.name + ".dockerignore"))
+    candidates.append(root / ".dockerignore")
+    for ign in candidates:
+        try:
+            if ign.is_file() and ign.stat().st_size <= MAX_CONTEXT_FILE:
+                out[DOCKERIGNORE] = ign.read_text(encoding="utf-8", errors="replace")
+                break
+        except OSError as e:
+            log.debug("cannot read %s: %s", ign, e)
     for image_path, src in entrypoint_sources(df).items():
         p = (root / src.lstrip("/")).resolve()
         try:

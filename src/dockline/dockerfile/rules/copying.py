@@ -307,3 +307,137 @@ def copy_whole_fs(ctx: Context) -> Iterator[Hit]:
             ws = words(ins)
             if len(ws) >= 2 and any(s.rstrip("/.") == "" for s in ws[:-1]):
                 yield at(ins, "Do not copy an entire filesystem from another stage")
+
+
+# ---- .dockerignore -------------------------------------------------------------------
+
+
+def _ignore_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern (Go filepath.Match plus ``**``) as a regex on paths."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            i += 2
+            if i < len(pattern) and pattern[i] == "/":
+                i += 1
+                out.append("(?:.*/)?")
+            else:
+                out.append(".*")
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:j]
+                if body.startswith("^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _clean(path: str) -> str:
+    parts: list[str] = []
+    for p in path.replace("\\", "/").split("/"):
+        if p in ("", "."):
+            continue
+        if p == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(p)
+    return "/".join(parts)
+
+
+def parse_dockerignore(text: str) -> list[tuple[bool, re.Pattern[str]]]:
+    """(is_exception, regex) per pattern line, in order."""
+    rules = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        if negate:
+            line = line[1:].strip()
+        line = _clean(line)
+        if line:
+            rules.append((negate, _ignore_regex(line)))
+    return rules
+
+
+def is_ignored(path: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Whether ``path`` (or a parent directory of it) is excluded; the last matching
+    pattern wins, ``!pattern`` re-includes."""
+    path = _clean(path)
+    parents = path.split("/")
+    candidates = ["/".join(parents[: k + 1]) for k in range(len(parents))]
+    excluded = False
+    for negate, rx in rules:
+        if any(rx.match(c) for c in candidates):
+            excluded = not negate
+    return excluded
+
+
+_IGNORE_DEMO = "secrets/\n*.pem\n!public.pem\n"
+
+
+@rule("DKL021", "copy-ignored-file", "error", doc_files={".dockerignore": _IGNORE_DEMO})
+def copy_ignored(ctx: Context) -> Iterator[Hit]:
+    """
+    ## What it does
+    Flags COPY/ADD of a build-context path that `.dockerignore` excludes (the engine
+    reads `<Dockerfile>.dockerignore` or the context's `.dockerignore`).
+
+    ## Why is this bad?
+    Excluded files are not sent to the builder: the COPY fails with "not found", or
+    (for a directory with some files excluded) silently copies less than intended.
+    Usually the ignore file is right -- a secret or build output -- and the COPY is
+    the mistake.
+
+    ## Example
+    ```dockerfile
+    FROM debian:12
+    COPY secrets/db.key /etc/app/
+    ```
+
+    ## Use instead
+    ```dockerfile
+    FROM debian:12
+    COPY public.pem /etc/app/
+    ```
+
+    ## Fix safety
+    No fix.
+
+    ## References
+    - BuildKit check CopyIgnoredFile
+    - https://docs.docker.com/build/concepts/context/#dockerignore-files
+    """
+    text = ctx.files.get(".dockerignore")
+    if not text:
+        return
+    rules = parse_dockerignore(text)
+    if not rules:
+        return
+    for _, ins in _copies(ctx):
+        if ins.flag("from") is not None or ins.heredocs:
+            continue
+        for src in words(ins)[:-1]:
+            if "://" in src or src.startswith("git@") or "$" in src or any(ch in src for ch in "*?["):
+                continue
+            if is_ignored(src, rules):
+                yield at(ins, f"{ins.keyword} {src}: .dockerignore excludes it, so the builder does not have it")
+                break

@@ -49,7 +49,7 @@ _KNOWN_KEYS = {
 _RULE_ID = re.compile(r"^[A-Z]{2,4}\d{3,5}$")
 FORMATS = ("human", "json", "sarif", "checkstyle", "gitlab", "github")
 FORMAT_ALIASES = {"tty": "human", "text": "human", "codeclimate": "gitlab", "gitlab_codeclimate": "gitlab",
-                  "gitlab-codeclimate": "gitlab", "github-actions": "github", "gnu": "human"}
+                  "gitlab-codeclimate": "gitlab", "github-actions": "github"}
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,21 @@ def test_human_has_location_source_and_escapes_markup() -> None:
     assert "[bold]Dockerfile[/bold]:2:1" in text and "DL3003" in text
     assert "\\[bold]" in text  # source shown literally, not as rich markup
     assert "finding" in formats.summary([r])
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.mark.parametrize("fmt", ["human", "json", "checkstyle", "github"])
+def test_rendered_output_matches_snapshot(fmt: str) -> None:
+    """Rendered output is compared with a committed snapshot; regenerate on purpose
+    with DOCKLINE_UPDATE_SNAPSHOTS=1."""
+    import os
+
+    src = (Path(__file__).parents[2] / "rules" / "DL3025" / "bad.Dockerfile").read_bytes()
+    res = [lint_bytes(src, "tests/rules/DL3025/bad.Dockerfile"), lint_bytes(b"FROM a\nNOPE x\n", "broken.Dockerfile")]
+    text = formats.human(res) if fmt == "human" else formats.render(fmt, res, registry())
+    snap = SNAPSHOTS / f"sample.{fmt}.txt"
+    if os.environ.get("DOCKLINE_UPDATE_SNAPSHOTS") == "1" or not snap.exists():
+        snap.write_text(text + "\n", encoding="utf-8")
+    assert snap.read_text(encoding="utf-8") == text + "\n"

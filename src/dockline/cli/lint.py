@@ -33,7 +33,7 @@ _FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github",
 @click.option("--strict-labels", is_flag=True, default=None, help="Labels outside the schema are findings.")
 @click.option("--disable-ignore-pragma", is_flag=True, default=None, help="Ignore inline ignore pragmas.")
 @click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None,
-              help="Build context (to read the ENTRYPOINT script); default: each Dockerfile's directory.")
+              help="Build context (for the ENTRYPOINT script and .dockerignore); default: each Dockerfile's directory.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Show the fixes as a unified diff; write nothing.")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from xml.sax.saxutils import quoteattr
 
 from dockline import __version__
 from dockline.dockerfile.lint import FileResult, Finding, Rule, Severity
@@ -152,6 +151,8 @@ _CS_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO
 
 def to_checkstyle(results: Sequence[FileResult]) -> str:
     """Checkstyle XML (one ``<file>`` per input)."""
+    from xml.sax.saxutils import quoteattr
+
     out = ["<?xml version='1.0' encoding='UTF-8'?>", '<checkstyle version="4.3">']
     for r in results:
         fs = ([_error_finding(r)] if r.error is not None else []) + list(r.findings)

@@ -278,8 +278,8 @@ def _report(result: DeployResult, as_json: bool) -> None:
     for h in result.hooks:
         if not h.ok:
             output.failure(f"{h.hook.phase}-deploy hook failed (exit {h.exit_code}): {h.hook.describe()}")
-            if h.output:
-                output.info(h.output[-2000:])
+        if h.output:
+            output.info("\n".join(f"  {h.hook.phase}-hook| {line}" for line in h.output[-2000:].splitlines()))
     if isinstance(o, Converged):
         gone = f"; removed unused {', '.join(result.collected)}" if result.collected else ""
         output.success(f"stack {result.stack} version {result.version} is healthy "

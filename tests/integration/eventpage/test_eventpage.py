@@ -158,6 +158,25 @@ class Poller:
             self.proc.communicate()
 
 
+def deploy_under_poll(demo: Demo, **changes: str) -> list[dict[str, Any]]:
+    """Redeploy with ``changes`` while ``dockline poll`` hits both routes at 10/s; assert the
+    deploy converged and not one request failed. Returns the two poll summaries."""
+    pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
+    try:
+        time.sleep(2)
+        deployed = demo.deploy(**changes)
+        time.sleep(3)
+        summaries = [p.stop() for p in pollers]
+    finally:
+        for p in pollers:
+            p.kill()
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    for summary in summaries:
+        assert summary["sent"] >= 100, summary
+        assert summary["failed"] == 0 and summary["exit_code"] == 0, summary
+    return summaries
+
+
 def expected_nearby_ids() -> set[str]:
     """The page's nearby query computed in Python over the catalog the database loads."""
     center = (34.136, -117.775)
@@ -273,19 +292,7 @@ def test_service_upgrade_under_poll_drops_no_request(demo: Demo, swarm: Engine) 
                 buildargs={"BASE_IMAGE": "local/python:bookworm", "VERSION": "2"}, labels=demo.labels)
     before = swarm.service(f"{demo.name}_service")
     assert before is not None and before.image.startswith(demo.report["images"]["service"])
-    pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
-    try:
-        time.sleep(2)
-        deployed = demo.deploy(SERVICE_IMAGE=v2)
-        time.sleep(3)
-        summaries = [p.stop() for p in pollers]
-    finally:
-        for p in pollers:
-            p.kill()
-    assert deployed.returncode == 0, deployed.stderr[-3000:]
-    for s in summaries:
-        assert s["sent"] >= 100, s
-        assert s["failed"] == 0 and s["exit_code"] == 0, s
+    deploy_under_poll(demo, SERVICE_IMAGE=v2)
     after = swarm.service(f"{demo.name}_service")
     assert after is not None and after.image.startswith(v2)
     versions = {get(demo.url("/ws/designmaps/")).json()["version"] for _ in range(10)}
@@ -299,19 +306,7 @@ def test_page_config_rotation_under_poll_drops_no_request(demo: Demo, swarm: Eng
     page_before = swarm.service(f"{demo.name}_page")
     assert page_before is not None and len(page_before.configs) == 1
     assert "x-eventpage-config" not in get(demo.url("/eventpage/")).headers
-    pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
-    try:
-        time.sleep(2)
-        deployed = demo.deploy(PAGE_HEADERS=str(headers))
-        time.sleep(3)
-        summaries = [p.stop() for p in pollers]
-    finally:
-        for p in pollers:
-            p.kill()
-    assert deployed.returncode == 0, deployed.stderr[-3000:]
-    for s in summaries:
-        assert s["sent"] >= 100, s
-        assert s["failed"] == 0 and s["exit_code"] == 0, s
+    deploy_under_poll(demo, PAGE_HEADERS=str(headers))
     page_after = swarm.service(f"{demo.name}_page")
     assert page_after is not None and page_after.configs != page_before.configs  # a new config version
     assert {get(demo.url("/eventpage/")).headers.get("x-eventpage-config") for _ in range(10)} == {"rotated"}
@@ -334,19 +329,7 @@ def test_password_rotation_under_poll_drops_no_request(demo: Demo, swarm: Engine
     db_before = swarm.service(f"{demo.name}_db")
     assert service_before is not None and db_before is not None
     secret_file.write_text(new_password)
-    pollers = [Poller(demo.url("/eventpage/")), Poller(demo.report["urls"]["nearby"])]
-    try:
-        time.sleep(2)
-        deployed = demo.deploy()
-        time.sleep(3)
-        summaries = [p.stop() for p in pollers]
-    finally:
-        for p in pollers:
-            p.kill()
-    assert deployed.returncode == 0, deployed.stderr[-3000:]
-    for s in summaries:
-        assert s["sent"] >= 100, s
-        assert s["failed"] == 0 and s["exit_code"] == 0, s
+    deploy_under_poll(demo)
     service_after = swarm.service(f"{demo.name}_service")
     db_after = swarm.service(f"{demo.name}_db")
     assert service_after is not None and db_after is not None
@@ -375,7 +358,17 @@ def test_killed_database_is_restarted_and_the_service_recovers(demo: Demo, swarm
     before = {f["id"] for f in get(nearby).json()["features"]}
     assert marker in before
 
+    # The same poller that sees no failure during updates and rotations sees this outage.
+    poller = Poller(nearby)
+    time.sleep(1)
+    service_task = demo.containers(swarm, "service")[0]
     swarm.kill_container(db[0].id)
+    # The service answers at once that the catalog is unavailable (it does not hang on its
+    # pooled connections to the dead database).
+    code, out = swarm.exec_in(service_task.id, [
+        "curl", "-s", "-m", "4", "-o", "/dev/null", "-w", "%{http_code}",
+        "http://127.0.0.1:8000/ws/designmaps/query?minmagnitude=4"])
+    assert (code, out) == (0, "503"), (code, out)
 
     def service_unhealthy() -> bool:
         return any(c.health == "unhealthy" for c in demo.containers(swarm, "service", running=False))
@@ -391,7 +384,12 @@ def test_killed_database_is_restarted_and_the_service_recovers(demo: Demo, swarm
         r = get(nearby)
         return {f["id"] for f in r.json()["features"]} if r.status == 200 else None
 
-    after = wait_for("the service to answer the query again", recovered, timeout=120)
+    try:
+        after = wait_for("the service to answer the query again", recovered, timeout=120)
+        outage = poller.stop()
+    finally:
+        poller.kill()
+    assert outage["failed"] > 0 and outage["exit_code"] == 1, outage
     assert after == before  # the volume kept the catalog and the marker row
     service_after = swarm.service(f"{demo.name}_service")
     assert service_after is not None

@@ -44,6 +44,15 @@ def _connect(settings: Settings, user: str, password: str) -> Connection:
         password=password,
         connect_timeout=3,
         application_name=f"eventservice-{settings.version}",
+        # A killed database sends no RST: without these, a query on a pooled connection
+        # would wait for TCP's retransmission timeout (minutes). Unacknowledged data fails
+        # the connection after 2 s; idle ones are probed by keepalives.
+        tcp_user_timeout=2000,
+        keepalives=1,
+        keepalives_idle=5,
+        keepalives_interval=1,
+        keepalives_count=2,
+        options="-c statement_timeout=5000",
     )
     conn.autocommit = True
     return conn

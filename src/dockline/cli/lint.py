@@ -69,10 +69,17 @@ def _config(config_path: str | None, failure_threshold: str | None, no_fail: boo
             disable_ignore_pragma: bool | None) -> Any:
     """File config, then command-line flags on top."""
     import dataclasses
+    import os
     from pathlib import Path
 
     from dockline.config import load_settings
-    from dockline.dockerfile.lintconfig import FORMAT_ALIASES, LintConfig, find_config, load_config
+    from dockline.dockerfile.lintconfig import (
+        FORMAT_ALIASES,
+        LintConfig,
+        apply_hadolint_env,
+        find_config,
+        load_config,
+    )
     from dockline.errors import UsageError
 
     path = Path(config_path) if config_path else find_config(Path.cwd())
@@ -81,7 +88,7 @@ def _config(config_path: str | None, failure_threshold: str | None, no_fail: boo
     settings = load_settings()  # dockline.yaml `lint:` and DOCKLINE_LINT_* give the defaults
     base = LintConfig(failure_threshold=settings.lint.failure_threshold,
                       format=FORMAT_ALIASES.get(settings.lint.format, settings.lint.format))
-    cfg = load_config(path, base)
+    cfg = apply_hadolint_env(load_config(path, base), os.environ)
     changes: dict[str, Any] = {}
     if failure_threshold is not None:
         changes["failure_threshold"] = failure_threshold

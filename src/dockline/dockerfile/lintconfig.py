@@ -26,6 +26,8 @@ Files searched when no ``--config`` is given (first found wins): ``.dockline.yam
 ``.dockline.yml``, ``.hadolint.yaml``, ``.hadolint.yml`` in the current directory,
 then ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
 ``~/.hadolint.yaml``.  Errors name the key path: ``lint.override.error[1]: ...``.
+hadolint's ``HADOLINT_*`` environment variables apply over the file (see
+:func:`apply_hadolint_env`); command-line flags win over everything.
 """
 
 from __future__ import annotations
@@ -221,3 +223,56 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
         format=fmt,
         source=source,
     )
+
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def apply_hadolint_env(cfg: LintConfig, env: Mapping[str, str]) -> LintConfig:
+    """hadolint's environment variables over the file config (CI setups migrating from
+    hadolint keep working): ``HADOLINT_NOFAIL``, ``HADOLINT_FAILURE_THRESHOLD``,
+    ``HADOLINT_FORMAT``, ``HADOLINT_IGNORE``, ``HADOLINT_OVERRIDE_{ERROR,WARNING,INFO,STYLE}``,
+    ``HADOLINT_TRUSTED_REGISTRIES``, ``HADOLINT_STRICT_LABELS``,
+    ``HADOLINT_DISABLE_IGNORE_PRAGMA`` (lists are comma-separated)."""
+
+    def ids(var: str) -> list[str]:
+        out = []
+        for x in env.get(var, "").split(","):
+            x = x.strip().upper()
+            if not x:
+                continue
+            if not _RULE_ID.match(x):
+                raise ConfigError(f"{var}: {x!r} is not a rule id (like DL3008 or DKL001)")
+            out.append(x)
+        return out
+
+    changes: dict[str, Any] = {}
+    if env.get("HADOLINT_NOFAIL", "").lower() in _TRUE:
+        changes["no_fail"] = True
+    if env.get("HADOLINT_FAILURE_THRESHOLD"):
+        v = env["HADOLINT_FAILURE_THRESHOLD"].strip().lower()
+        if v not in _SEVERITIES:
+            raise ConfigError(f"HADOLINT_FAILURE_THRESHOLD: should be one of {', '.join(_SEVERITIES)}")
+        changes["failure_threshold"] = v
+    if env.get("HADOLINT_FORMAT"):
+        v = env["HADOLINT_FORMAT"].strip()
+        v = FORMAT_ALIASES.get(v, v)
+        if v not in FORMATS:
+            raise ConfigError(f"HADOLINT_FORMAT: should be one of {', '.join(FORMATS)}")
+        changes["format"] = v
+    if env.get("HADOLINT_IGNORE"):
+        changes["ignored"] = cfg.ignored | set(ids("HADOLINT_IGNORE"))
+    override = dict(cfg.override)
+    for level in ("error", "warning", "info", "style"):
+        for rid in ids(f"HADOLINT_OVERRIDE_{level.upper()}"):
+            override[rid] = level
+    if override != cfg.override:
+        changes["override"] = override
+    if env.get("HADOLINT_TRUSTED_REGISTRIES"):
+        regs = tuple(x.strip() for x in env["HADOLINT_TRUSTED_REGISTRIES"].split(",") if x.strip())
+        changes["trusted_registries"] = cfg.trusted_registries + regs
+    if env.get("HADOLINT_STRICT_LABELS", "").lower() in _TRUE:
+        changes["strict_labels"] = True
+    if env.get("HADOLINT_DISABLE_IGNORE_PRAGMA", "").lower() in _TRUE:
+        changes["disable_ignore_pragma"] = True
+    return dataclasses.replace(cfg, **changes) if changes else cfg

@@ -120,3 +120,24 @@ def test_cli_layers_settings_env_file_flags(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / ".hadolint.yaml").write_text("failure-threshold: error\n")
     assert runner.invoke(cli, ["lint", "Dockerfile"]).exit_code == 0
     assert runner.invoke(cli, ["lint", "Dockerfile", "-t", "warning"]).exit_code == 1
+
+
+def test_hadolint_env_vars() -> None:
+    from dockline.dockerfile.lintconfig import LintConfig, apply_hadolint_env
+
+    base = LintConfig(ignored=frozenset({"DL3003"}))
+    cfg = apply_hadolint_env(base, {
+        "HADOLINT_NOFAIL": "1", "HADOLINT_FAILURE_THRESHOLD": "Warning", "HADOLINT_FORMAT": "codeclimate",
+        "HADOLINT_IGNORE": "DL3008, DL3009", "HADOLINT_OVERRIDE_ERROR": "DL3015",
+        "HADOLINT_TRUSTED_REGISTRIES": "a.example.com,b.example.com", "HADOLINT_STRICT_LABELS": "true",
+        "HADOLINT_DISABLE_IGNORE_PRAGMA": "yes",
+    })
+    assert cfg.no_fail and cfg.failure_threshold == "warning" and cfg.format == "gitlab"
+    assert cfg.ignored == {"DL3003", "DL3008", "DL3009"} and cfg.override == {"DL3015": "error"}
+    assert cfg.trusted_registries == ("a.example.com", "b.example.com")
+    assert cfg.strict_labels and cfg.disable_ignore_pragma
+    assert apply_hadolint_env(base, {}) is base
+    with pytest.raises(ConfigError, match="HADOLINT_IGNORE"):
+        apply_hadolint_env(base, {"HADOLINT_IGNORE": "not-a-rule"})
+    with pytest.raises(ConfigError, match="HADOLINT_FAILURE_THRESHOLD"):
+        apply_hadolint_env(base, {"HADOLINT_FAILURE_THRESHOLD": "loud"})

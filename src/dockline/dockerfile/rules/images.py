@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
 
 from dockline.dockerfile.lint import Context, Hit, rule
@@ -342,12 +343,14 @@ def arg_in_from(ctx: Context) -> Iterator[Hit]:
     for st in ctx.df.stages:
         f = st.from_instruction
         texts = [st.base] + ([st.platform] if st.platform else [])
+        # ${X:-word}, ${X-word}, ${X:+word}, ${X+word}: an unset X is handled on purpose
+        guarded = {m.group(1) for t in texts for m in re.finditer(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?[-+]", t)}
         for name in dict.fromkeys(n for t in texts for n in variables(t)):
             if name in PLATFORM_ARGS or name in PREDEFINED_ARGS:
                 continue
             if name not in declared:
                 yield at(f, f"FROM uses ${name}, which is not declared by an ARG before the first FROM")
-            elif declared[name] is None:
+            elif declared[name] is None and name not in guarded:
                 yield at(f, f"FROM uses ARG {name}, which has no default: a build without "
                             f"--build-arg {name}=... fails; give it a default (ARG {name}=<image>)")
         if st.base_expanded is not None and not st.base_expanded.strip() and st.base.strip():

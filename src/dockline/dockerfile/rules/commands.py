@@ -490,7 +490,8 @@ def chown_after_copy(ctx: Context) -> Iterator[Hit]:
     ## Why is this bad?
     chown/chmod rewrites every file into a new layer: the files are stored twice and
     the image grows by their size.  `COPY --chown=user:group` (and `--chmod` with
-    BuildKit) sets owner and mode in the COPY layer itself.
+    BuildKit; with the legacy builder, the mode the file has in the build context)
+    sets owner and mode in the COPY layer itself.
 
     ## Example
     ```dockerfile
@@ -537,7 +538,8 @@ def chown_after_copy(ctx: Context) -> Iterator[Hit]:
                 hit = [t for t in targets if any(t == d or t.startswith(d + "/") or (recursive and d.startswith(t + "/"))
                                                  for d in dests if d != "/")]
                 if hit:
-                    flag = "--chown" if c.basename == "chown" else "--chmod"
-                    yield at(ins, f"`{c.basename}` of {hit[0]}, which a COPY of this stage created: use "
-                                  f"`COPY {flag}=...` instead (no second copy of the files in a new layer)")
+                    how = ("`COPY --chown=user:group`" if c.basename == "chown" else
+                           "`COPY --chmod=...` (BuildKit) or the mode the file has in the build context")
+                    yield at(ins, f"`{c.basename}` of {hit[0]}, which a COPY of this stage created, stores the "
+                                  f"files a second time in a new layer: use {how} instead")
                     break

@@ -669,6 +669,9 @@ def structural_error(df: Dockerfile) -> tuple[str, int, int] | None:
             if i is not None and not getattr(i, "known", True):
                 raw = getattr(i, "keyword_raw", "") or i.keyword
                 return (f"unknown instruction: {raw}", i.pos.line, i.pos.column)
+            if i is not None and i.keyword == "SHELL" and not i.json_form:
+                return ("SHELL requires the arguments in JSON form: SHELL [\"executable\", \"parameters\"]",
+                        i.pos.line, i.pos.column)
     if not any(i.keyword == "FROM" for i in df.instructions):
         return ("no FROM instruction: nothing to build", 1, 1)
     for st in df.stages:

@@ -88,6 +88,7 @@ def test_directory_discovery(work: Path) -> None:
     (b"FROM debian:12\nRUN <<EOF\necho\n", "heredoc"),
     (b"FROM debian:12\nFOO bar\n", "unknown instruction: FOO"),
     (b"\xff\xfe\xfa broken", "UTF-8"),
+    (b"FROM debian:12\nSHELL ['/bin/bash', '-c']\n", "Dockerfile:2:1: SHELL requires the arguments in JSON form"),
 ])
 def test_bad_input_exit_2_without_traceback(work: Path, content: bytes, message: str) -> None:
     (work / "Dockerfile").write_bytes(content)

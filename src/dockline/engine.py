@@ -631,7 +631,13 @@ class Engine:
                            filters={k: list(v) for k, v in filters.items()}, decode=True)
         return EventSubscription(stream)
 
-    # ---- volumes (owner: eventpage demo) ------------------------------------------------
+    # ---- volumes, images by label (owner: eventpage demo) -------------------------------
+    def image_ids(self, labels: Mapping[str, str]) -> list[str]:
+        """Ids of every local image (tagged or not) carrying ``labels``."""
+        filters = {"label": [f"{k}={v}" if v else k for k, v in labels.items()]}
+        rows = self.call("the image list", self._api.images, all=True, filters=filters)
+        return sorted({str(r["Id"]) for r in rows})
+
     def volume_exists(self, name: str) -> bool:
         """Whether a local volume of that name exists."""
         try:

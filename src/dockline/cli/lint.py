@@ -175,7 +175,7 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
             if diff:
                 output.emit_text("".join(difflib.unified_diff(
                     res.original.splitlines(keepends=True), res.fixed_text.splitlines(keepends=True),
-                    fromfile=f"a/{path}", tofile=f"b/{path}")))
+                    fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}")))
             else:
                 _write_fixed(Path(path), data, res.fixed_text)
         results.append(res)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Fix, FixSafety, Hit, RunInfo, rule
+from dockline.dockerfile.lint import Context, Edit, Fix, FixSafety, Hit, RunInfo, rule
 from dockline.dockerfile.rules._helpers import at, has_cache_mount, insert_after_matches
 from dockline.dockerfile.shell import Command
 
@@ -89,7 +89,7 @@ def apt_unpinned(ctx: Context) -> Iterator[Hit]:
                 break
 
 
-@rule("DL3009", "apt-lists-kept", "info")
+@rule("DL3009", "apt-lists-kept", "info", fix="unsafe")
 def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
@@ -114,7 +114,10 @@ def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
     ```
 
     ## Fix safety
-    No fix.
+    Unsafe (`--unsafe-fixes`): appends `&& rm -rf /var/lib/apt/lists/*` to the RUN.
+    A later RUN of the stage that runs `apt-get install` without its own
+    `apt-get update` then fails.  Only offered when the RUN is a plain command list
+    whose last line ends the last command.
 
     ## References
     - hadolint DL3009
@@ -132,7 +135,23 @@ def apt_lists_kept(ctx: Context) -> Iterator[Hit]:
             any(a.startswith("/var/lib/apt/lists") for a in c.args) for c in run.named("rm")
         ) or any(c.positionals()[:1] in (("dist-clean",), ("distclean",)) for c in run.named("apt-get", "apt"))
         if not cleaned:
-            yield at(run.at, "Delete the apt-get lists after installing something")
+            yield at(run.at, "Delete the apt-get lists after installing something", _append_rm_lists(run))
+
+
+def _append_rm_lists(run: RunInfo) -> Fix | None:
+    ins = run.instruction
+    if run.at is not ins or ins.json_form or ins.heredocs or not run.commands or run.script.errors:
+        return None
+    last = run.commands[-1]
+    if last.depth or last.in_substitution or any(c.separator == "&" for c in run.commands):
+        return None
+    line = ins.original.split("\n")[-1]
+    body = line.rstrip()
+    if not body or "#" in body or body.endswith(("\\", ";", "&", "|", "(", "{")):
+        return None
+    p = ins.end_line
+    return Fix(FixSafety.UNSAFE, "delete the apt lists in the same RUN",
+               (Edit(p, len(body) + 1, p, len(body) + 1, " && rm -rf /var/lib/apt/lists/*"),))
 
 
 @rule("DL3014", "apt-get-without-yes", "warning", fix="safe")

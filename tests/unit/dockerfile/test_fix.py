@@ -108,3 +108,15 @@ def test_unsafe_fixes_need_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fixes, "check_dockerfile", unsafe)
     assert fix_text("FROM a\n", "D").applied == 0
     assert fix_text("FROM a\n", "D", unsafe=True).text == "ARG X=1\nFROM a\n"
+
+
+def test_dl3009_fix_is_unsafe_and_careful() -> None:
+    src = "FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y --no-install-recommends curl\n"
+    assert fix_text(src, "D").text == src  # safe fixes only: untouched
+    fixed = fix_text(src, "D", unsafe=True).text
+    assert fixed == src.replace("curl\n", "curl && rm -rf /var/lib/apt/lists/*\n")
+    for body in ["apt-get update; apt-get install -y x # note", "apt-get update && apt-get install -y x &",
+                 "if true; then apt-get update; fi"]:
+        text = f"FROM debian:12\nRUN {body}\n"
+        out = fix_text(text, "D", unsafe=True, settings=None).text
+        assert "rm -rf /var/lib/apt/lists" not in out, body

@@ -59,6 +59,55 @@ def run_dockline(files: list[Path]) -> tuple[list[dict], set[str]]:
     return out, errors
 
 
+_RUNS = [
+    "apt-get install curl", "apt-get install -y curl=1", "apt-get -y install --no-install-recommends a",
+    "apt install x", "apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*", "apk add x",
+    "apk add --no-cache x=1", "apk --update add x", "pip install flask", "pip install -r req.txt",
+    "pip3 install --no-cache-dir a==1", "python -m pip install a", "pip install --user a>=1", "npm install express",
+    "npm install", "npm i -g a@1", "npm install @scope/pkg", "gem install rails", "gem install rails -v 1",
+    "go install example.com/x@latest", "go install example.com/x@v1", "yum install x",
+    "yum install -y x-1 && yum clean all", "dnf install -y x", "microdnf install y", "zypper install x",
+    "zypper -n install x=1 && zypper clean", "zypper dup", "yarn install", "yarn install && yarn cache clean",
+    "cd /x && make", "sudo make", "service a start", "useradd -u 12345678 a", "useradd -l -u 12345678 a",
+    "wget http://x", "wget -q http://x", "curl -o x http://x", "ln -s /bin/bash /bin/sh", "echo a | grep b",
+    "set -o pipefail && echo a | grep b", "tar -xf /a.tar.gz", "echo $(ps aux)", "kill 1", "free -m",
+    "apt-get install -qq x", "apt-get install --yes x", "pip install . ", "pip install git+https://x/y",
+    "npm install ./local", "npm ci", "gem install a:1", "dnf install -y x-1 && dnf clean all",
+    "yum install -y x && rm -rf /var/cache/yum",
+]
+_OTHER = [
+    "CMD run", 'CMD ["run"]', "ENTRYPOINT run", "WORKDIR rel", "WORKDIR /abs", "WORKDIR $HOME", "MAINTAINER me",
+    "ADD a /b/", "ADD a.tar.gz /b/", "ADD http://x/y /b", "USER root", "USER 0:0", "USER app", "USER 10",
+    "EXPOSE 80", "EXPOSE 99999", "EXPOSE 80/tcp 443", "HEALTHCHECK CMD true", 'HEALTHCHECK CMD ["true"]',
+    "ENV A=1 B=$A", "ENV A=1", "ARG PASSWORD", "ARG GITHUB_TOKEN=x", "ENV SECRET_KEY=1", "COPY --from=nope /a /b",
+    "COPY --from=0 /a /b", "COPY a b c", "COPY a b c/", "COPY a rel", "COPY . .", "LABEL Bad=1", "LABEL a.b=c",
+    "ONBUILD RUN cd /x", "ONBUILD FROM x", "COPY a.tar.gz /tmp/", "STOPSIGNAL SIGTERM", "VOLUME /x",
+    'SHELL ["/bin/bash", "-o", "pipefail", "-c"]', "COPY --from=build / /",
+]
+_FROMS = [
+    "FROM debian", "FROM debian:latest", "FROM debian:12", "FROM debian:12 AS build",
+    "FROM --platform=linux/amd64 debian:12", "FROM --platform=$TARGETPLATFORM debian:12", "FROM build",
+    "FROM scratch", "FROM debian:12 AS scratch", "FROM quay.io/x/y", "FROM debian@sha256:abc",
+]
+
+
+def generate(directory: Path, count: int, seed: int) -> None:
+    """Random Dockerfiles made of instructions that exercise the DL rules."""
+    import random
+
+    rnd = random.Random(seed)
+    for n in range(count):
+        lines = [rnd.choice(_FROMS)]
+        for _ in range(rnd.randint(1, 8)):
+            if rnd.random() < 0.5:
+                lines.append("RUN " + rnd.choice(_RUNS))
+            elif rnd.random() < 0.15:
+                lines.append(rnd.choice(_FROMS))
+            else:
+                lines.append(rnd.choice(_OTHER))
+        (directory / f"g{n:03d}.Dockerfile").write_text("\n".join(lines) + "\n")
+
+
 def docs_examples() -> None:
     """Run hadolint on every DL rule's docstring Example / Use instead and report
     where hadolint disagrees (fires on Use instead, or not on Example)."""
@@ -105,10 +154,19 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print the table as JSON")
     ap.add_argument("--docs-examples", action="store_true",
                     help="instead of the corpus: run hadolint on each DL rule's docstring examples")
+    ap.add_argument("--generated", type=int, metavar="N",
+                    help="instead of the corpus: N generated Dockerfiles (random mixes of rule triggers)")
+    ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
     if a.docs_examples:
         docs_examples()
         return
+    if a.generated:
+        import tempfile
+
+        tmp = tempfile.TemporaryDirectory()
+        generate(Path(tmp.name), a.generated, a.seed)
+        a.corpus = tmp.name
     files = corpus_files(corpus_dir(a.corpus))
     theirs = json.loads(Path(a.hadolint_json).read_text()) if a.hadolint_json else run_hadolint(files)
     ours, our_errors = run_dockline(files)

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from dockline.dockerfile.lint import Context, Hit, rule
 from dockline.dockerfile.model import Instruction
-from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, words
+from dockline.dockerfile.rules._helpers import at, words
 
+_TAR_EXT = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
 _POINTLESS = ("ssh", "vim", "shutdown", "service", "ps", "free", "top", "kill", "mount", "ifconfig")
 
 
@@ -42,7 +43,7 @@ def pointless_command(ctx: Context) -> Iterator[Hit]:
     - hadolint DL3001
     """
     for run in ctx.runs:
-        found = sorted({c.basename for c in run.named(*_POINTLESS) if not c.in_substitution})
+        found = sorted({c.basename for c in run.named(*_POINTLESS)})
         if found:
             yield at(run.at, "For some bash commands it makes no sense running them in a Docker container "
                              f"like `ssh`, `vim`, `shutdown`, `service`, `ps`, `free`, `top`, `kill`, `mount`, "
@@ -121,7 +122,8 @@ def sudo(ctx: Context) -> Iterator[Hit]:
 def copy_then_extract(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
-    Flags a local archive COPYed and then extracted by a RUN in the same stage.
+    Flags a COPY of a local tar archive that a later RUN of the same stage extracts
+    with `tar` (ADD unpacks tar archives, compressed or not; it does not unpack zip).
 
     ## Why is this bad?
     The archive stays in the COPY layer even if the RUN deletes it.  `ADD` extracts
@@ -147,23 +149,26 @@ def copy_then_extract(ctx: Context) -> Iterator[Hit]:
     - hadolint DL3010
     """
     for st in ctx.df.stages:
-        archives: set[str] = set()
+        archives: dict[str, Instruction] = {}  # basename -> the COPY that brought it
+        reported: set[int] = set()
         for ins in st.instructions:
             if ins.keyword == "COPY" and not ins.flag("from"):
                 for src in words(ins)[:-1]:
-                    if src.lower().endswith(ARCHIVE_EXT):
-                        archives.add(src.rsplit("/", 1)[-1])
+                    if src.lower().endswith(_TAR_EXT):
+                        archives[src.rsplit("/", 1)[-1]] = ins
             elif ins.keyword == "RUN" and archives:
                 run = ctx.run_of(ins)
                 if run is None:
                     continue
-                for c in run.named("tar", "unzip", "gunzip", "bunzip2", "unxz", "7z"):
-                    if c.basename == "tar" and not any(a.startswith("-") and "x" in a or a in ("x", "--extract") or
-                                                        re.match(r"^[a-z]*x", a) for a in c.args[:2]):
+                for c in run.named("tar"):
+                    if not any((a.startswith("-") and "x" in a) or a == "--extract" or re.match(r"^[a-z]*x", a)
+                               for a in c.args[:2]):
                         continue
-                    if any(a.rsplit("/", 1)[-1] in archives for a in c.args):
-                        yield at(ins, "Use ADD for extracting archives into an image")
-                        break
+                    for a in c.args:
+                        copy = archives.get(a.rsplit("/", 1)[-1])
+                        if copy is not None and id(copy) not in reported:
+                            reported.add(id(copy))
+                            yield at(copy, "Use ADD for extracting archives into an image")
 
 
 @rule("DL3046", "useradd-high-uid", "warning")
@@ -244,7 +249,7 @@ def wget_progress(ctx: Context) -> Iterator[Hit]:
 def wget_and_curl(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
-    Flags a stage that uses both `wget` and `curl`.
+    Flags the RUNs of a stage that use `wget` or `curl` once both have been used.
 
     ## Why is this bad?
     Two download tools for one job: one more package to install, patch and scan.
@@ -270,13 +275,12 @@ def wget_and_curl(ctx: Context) -> Iterator[Hit]:
     - hadolint DL4001
     """
     for st in ctx.df.stages:
-        runs = [r for r in ctx.runs if r.stage is st]
-        users = {r: {c.basename for c in r.named("wget", "curl")} for r in runs}
-        seen = set().union(*users.values()) if users else set()
-        if {"wget", "curl"} <= seen:
-            for r in runs:
-                if users[r]:
-                    yield at(r.at, "Either use Wget or Curl but not both")
+        seen: set[str] = set()
+        for r in (r for r in ctx.runs if r.stage is st):
+            tools = {c.basename for c in r.named("wget", "curl")}
+            seen |= tools
+            if tools and {"wget", "curl"} <= seen:
+                yield at(r.at, "Either use Wget or Curl but not both")
 
 
 @rule("DL4005", "ln-bin-sh", "warning")

@@ -810,8 +810,8 @@ def pip_unpinned(ctx: Context) -> Iterator[Hit]:
                     pkgs.append(a)
                 i += 1
             loose = [p for p in pkgs if not re.search(r"(==|>=|<=|~=|!=|<|>|@|===)", p)
-                     and not p.startswith((".", "/", "$", "git+", "http:", "https:", "file:"))
-                     and not re.search(r"\.(whl|tar\.gz|zip|tgz)$", p) and "/" not in p]
+                     and not p.startswith((".", "/", "$", "http:", "https:", "file:"))
+                     and not re.search(r"\.(whl|tar\.gz|zip|tgz)$", p) and not ("/" in p and "://" not in p)]
             if loose:
                 yield at(run.at, "Pin versions in pip. Instead of `pip install <package>` use "
                                  f"`pip install <package>==<version>` or `pip install --requirement <requirements file>` "
@@ -1007,7 +1007,7 @@ def go_unpinned(ctx: Context) -> Iterator[Hit]:
 def yarn_cache(ctx: Context) -> Iterator[Hit]:
     """
     ## What it does
-    Flags `yarn install` without `yarn cache clean` in the same RUN.
+    Flags `yarn install` in the final stage without `yarn cache clean` in the same RUN.
 
     ## Why is this bad?
     yarn's cache stays in the layer.
@@ -1030,7 +1030,10 @@ def yarn_cache(ctx: Context) -> Iterator[Hit]:
     ## References
     - hadolint DL3060
     """
+    final = ctx.analysis.final_stage
     for run in ctx.runs:
+        if run.stage is not final:
+            continue
         yarns = run.named("yarn")
         installs = [c for c in yarns if c.positionals()[:1] in ((), ("install",))
                     and not any(a in ("--version", "-v", "--help", "-h") for a in c.args)]

@@ -229,7 +229,7 @@ def non_numeric_user(ctx: Context) -> Iterator[Hit]:
     for ins in ctx.df.instructions:
         if ins.keyword == "USER" and ins.args:
             user = ins.text.strip().split(":", 1)[0]
-            if user and not user.isdigit() and "$" not in user and user != "root":
+            if user and not user.isdigit() and "$" not in user:
                 yield at(ins, "Non-numeric user-id may not be resolvable by host system")
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from dockline.dockerfile.shell import effective, parse_script, shell_dialect
 
 
@@ -114,8 +112,9 @@ def _visitor_class():  # type: ignore[no-untyped-def]
 
 def test_bashlex_oracle_on_corpus() -> None:
     """Wherever bashlex parses a corpus RUN body, both parsers find the same command
-    names in the same order (bashlex cannot parse `case`, ours can)."""
+    names (bashlex cannot parse `case`, ours can)."""
     import bashlex
+
     from dockline.dockerfile.parser import parse
 
     d = _corpus()

@@ -466,12 +466,20 @@ def entrypoint_sources(df: Dockerfile) -> dict[str, str]:
             copies[full] = src
             if dest.endswith("/"):
                 copies[dest.rstrip("/")] = src  # COPY dir/ /dir/ (directory copy)
-    tgt = target if target.startswith("/") else workdir.rstrip("/") + "/" + target
-    if tgt in copies:
-        return {tgt: copies[tgt]}
-    for dest, src in copies.items():  # a directory copied whole
-        if tgt.startswith(dest.rstrip("/") + "/"):
-            return {tgt: src.rstrip("/") + tgt[len(dest.rstrip("/")):]}
+    if target.startswith("/"):
+        candidates = [target]
+    elif "/" in target:
+        candidates = [workdir.rstrip("/") + "/" + target]
+    else:  # looked up in PATH (the default PATH of Docker images), then the WORKDIR
+        candidates = [d + "/" + target for d in ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
+                                                 "/sbin", "/bin")] + [workdir.rstrip("/") + "/" + target]
+    for tgt in candidates:
+        if tgt in copies:
+            return {tgt: copies[tgt]}
+    for tgt in candidates:
+        for dest, src in copies.items():  # a directory copied whole
+            if tgt.startswith(dest.rstrip("/") + "/"):
+                return {tgt: src.rstrip("/") + tgt[len(dest.rstrip("/")):]}
     return {}
 
 

@@ -127,6 +127,7 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
          disable_ignore_pragma: bool | None, context_dir: str | None, fix: bool, unsafe_fixes: bool,
          diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> int:
     import difflib
+    import sys
     from pathlib import Path
 
     from dockline import output
@@ -185,25 +186,28 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
     if diff:
         for res in results:
             if res.error is not None:
-                output.error(f"{res.path}: {res.error}")
+                _error(f"{res.path}: {res.error}")
         n = sum(res.fixed for res in results)
         files_n = sum(1 for res in results if res.fixed)
-        output.info(f"{n} fix{'es' if n != 1 else ''} in {files_n} file{'s' if files_n != 1 else ''} would be applied"
+        _info(f"{n} fix{'es' if n != 1 else ''} in {files_n} file{'s' if files_n != 1 else ''} would be applied"
                     if n else "nothing to fix")
         if any(res.error is not None for res in results):
             return 2
         return 1 if n else 0
     if fmt == "human":
-        text = formats.human(results)
-        if text:
-            output.out_console().print(text, highlight=False, soft_wrap=True)
+        if _styled(sys.stdout):
+            text = formats.human(results)
+            if text:
+                output.out_console().print(text, highlight=False, soft_wrap=True)
+        else:  # a pipe or file: the same text without styles, and without importing rich
+            output.emit_text(formats.human(results, markup=False))
     else:
         output.emit_text(formats.render(fmt, results, rules))
     for res in results:
         if res.error is not None:
             where = res.path + (f":{res.error_line}" if res.error_line else "") + (f":{res.error_column}" if res.error_line and res.error_column else "")
-            output.error(f"{where}: {res.error}")
-    output.info(formats.summary(results))
+            _error(f"{where}: {res.error}")
+    _info(formats.summary(results))
     if any(res.error is not None for res in results):
         return 2
     if cfg.no_fail:
@@ -214,6 +218,41 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
     if any(f.severity >= threshold for res in results for f in res.findings):
         return 1
     return 0
+
+
+def _styled(stream: Any) -> bool:
+    """Whether to style output for a terminal (rich), honouring NO_COLOR/FORCE_COLOR."""
+    import os
+
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _info(message: str) -> None:
+    """A line for people on stderr (rich only on a terminal)."""
+    import sys
+
+    from dockline import output
+
+    if _styled(sys.stderr):
+        output.info(message)
+    else:
+        sys.stderr.write(message + "\n")
+
+
+def _error(message: str) -> None:
+    """``error: message`` on stderr (rich only on a terminal)."""
+    import sys
+
+    from dockline import output
+
+    if _styled(sys.stderr):
+        output.error(message)
+    else:
+        sys.stderr.write(f"error: {message}\n")
 
 
 def _write_fixed(path: Any, original: bytes, text: str) -> None:

@@ -36,21 +36,26 @@ def all_findings(results: Sequence[FileResult]) -> list[Finding]:
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.STYLE: "magenta"}
 
 
-def human(results: Sequence[FileResult], *, show_source: bool = True) -> str:
-    """Rich markup: ``file:line:col ID severity message`` and the source line."""
+def human(results: Sequence[FileResult], *, show_source: bool = True, markup: bool = True) -> str:
+    """``file:line:col ID severity: message`` and the source line; rich markup, or plain
+    text with ``markup=False`` (for pipes: the same text without styles)."""
     def escape(text: str) -> str:
-        return text.replace("[", "\\[")
+        return text.replace("[", "\\[") if markup else text
+
+    def style(text: str, s: str) -> str:
+        return f"[{s}]{text}[/]" if markup else text
 
     lines: list[str] = []
     for r in results:
         for f in r.findings:
-            fixable = " [dim]\\[fixable][/dim]" if f.fix is not None else ""
+            fixable = (" [dim]\\[fixable][/dim]" if markup else " [fixable]") if f.fix is not None else ""
+            sev = _STYLE[f.severity]
             lines.append(
-                f"[bold]{escape(f.path)}[/bold]:{f.line}:{f.column} [{_STYLE[f.severity]}]{f.rule}[/] "
-                f"[{_STYLE[f.severity]}]{f.severity.label}[/]: {escape(f.message)}{fixable}"
+                f"{style(escape(f.path), 'bold')}:{f.line}:{f.column} {style(f.rule, sev)} "
+                f"{style(f.severity.label, sev)}: {escape(f.message)}{fixable}"
             )
             if show_source and f.source.strip():
-                lines.append(f"[dim]{f.line:>5} |[/dim] {escape(f.source.rstrip())}")
+                lines.append(f"{style(f'{f.line:>5} |', 'dim')} {escape(f.source.rstrip())}")
     return "\n".join(lines)
 
 

@@ -79,7 +79,9 @@ def test_github_annotations_escape(results: list[FileResult]) -> None:
 def test_human_has_location_source_and_escapes_markup() -> None:
     r = lint_bytes(b"FROM debian\nRUN echo [bold]x[/bold] && cd /\n", "Dockerfile")
     text = formats.human([r])
-    assert "[bold]Dockerfile[/bold]:2:1" in text and "DL3003" in text
+    assert "[bold]Dockerfile[/]:2:1" in text and "DL3003" in text
+    plain = formats.human([r], markup=False)
+    assert "Dockerfile:2:1 DL3003 warning: Use WORKDIR" in plain and "RUN echo [bold]x[/bold]" in plain
     assert "\\[bold]" in text  # source shown literally, not as rich markup
     assert "finding" in formats.summary([r])
 

@@ -183,3 +183,13 @@ def test_pre_commit_hook_file() -> None:
     for h in hooks:
         assert h["entry"].startswith("dockline lint")
         assert h["language"] == "python"
+
+
+def test_terminal_styling_only_when_asked(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (work / "Dockerfile").write_text(BAD)
+    plain = run(["Dockerfile"])
+    assert "\x1b[" not in plain.output
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    styled = run(["Dockerfile"])
+    assert "DL3004" in styled.stdout and "RUN cd /tmp && sudo make" in styled.stdout
+    assert styled.exit_code == plain.exit_code == 1

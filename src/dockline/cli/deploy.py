@@ -209,11 +209,11 @@ class _Progress:
             from rich.table import Table
 
             t = Table(title=f"waiting ({format_duration(snap.elapsed)})", header_style="bold")
-            for col in ("service", "desired", "running", "healthy", "update", "state", "last task error"):
+            for col in ("service", "desired", "running", "healthy", "update", "state", "last error / health"):
                 t.add_column(col, overflow="fold")
             for s in snap.services:
                 t.add_row(s.name, str(s.desired), str(s.running), str(s.healthy), s.update_state or "-",
-                          s.verdict, s.last_error or "")
+                          s.verdict, s.last_error or s.last_health_output or "")
             self.live.update(t)
             return
         for s in snap.services:
@@ -297,7 +297,8 @@ def _report(result: DeployResult, as_json: bool) -> None:
         if s.last_error:
             output.info(f"    last task error: {s.last_error}")
         if s.last_health_output:
-            output.info(f"    last healthcheck output: {s.last_health_output}")
+            health = s.last_health_output.replace("\n", "\n      ")
+            output.info(f"    last healthcheck output: {health}")
     if o.kind == "rolled_back":
         output.info(f"the previous version still serves; see `dockline history {result.stack}`")
 

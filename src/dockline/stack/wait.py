@@ -220,16 +220,20 @@ def assess_service(
     # Tasks failing past the restart policy (only failures of this deploy count).
     limit = service.restart_max_attempts or failure_limit
     failures: dict[object, int] = defaultdict(int)
+    # A long-running task that ended "complete" also died (an unhealthy nginx is killed and
+    # exits 0); tasks stopped on purpose end "shutdown".
+    ended = ("failed", "rejected") if service.mode.endswith("job") else ("failed", "rejected", "complete")
     for t in current:
-        if t.state in ("failed", "rejected") and _fresh(t.timestamp, since):
+        if t.state in ended and _fresh(t.timestamp, since):
             failures[t.slot if t.slot is not None else t.node_id] += 1
     for slot, n in failures.items():
         if n >= limit:
             pending_here = [t for t in live if (t.slot if t.slot is not None else t.node_id) == slot
                             and not t.terminal]
             if not pending_here or service.restart_max_attempts is None:
-                return verdict(FAILED, f"{service.name}: task slot {slot} failed {n} times"
-                                       f" ({last_error or 'no error reported'})")
+                why = last_error or (f"last healthcheck: {last_health.splitlines()[-1]}" if last_health
+                                     else "no error reported")
+                return verdict(FAILED, f"{service.name}: task slot {slot} failed {n} times ({why})")
 
     update_done = upd is None or upd.state == "completed" or not fresh_update
     if update_done and upd is not None and upd.state == "updating":

@@ -123,6 +123,12 @@ def test_failures_past_the_restart_policy() -> None:
     assert assess_service(SVC, fails, since=SINCE).verdict == "converging"
     three = [*fails, task("3", "failed", ts=3, error="x")]
     assert assess_service(SVC, [*three, task("4", "starting", ts=4)], since=SINCE).verdict == "failed"
+    # an unhealthy task killed by swarm may end "complete" with no error: it died all the same
+    done = [task(str(i), "complete", ts=i) for i in range(1, 4)]
+    st = assess_service(SVC, done, since=SINCE, health={"3": TaskHealth("unhealthy", "[HEALTHCHECK] down")})
+    assert st.verdict == "failed" and "last healthcheck: [HEALTHCHECK] down" in (st.reason or "")
+    job = replace(SVC, mode="replicated-job")
+    assert assess_service(job, done, since=SINCE).verdict != "failed"
     # failures before this deploy do not count
     old = [task(str(i), "failed", ts=-10 - i, error="x") for i in range(5)]
     assert assess_service(SVC, [*old, task("ok", "running")], since=SINCE).verdict == "converged"

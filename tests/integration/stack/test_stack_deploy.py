@@ -303,3 +303,13 @@ def test_dry_run_plans_without_changing_and_secret_values_never_print(stack: Sta
     assert {s["name"] for s in st["services"]} == {f"{stack.name}_web", f"{stack.name}_api"}
     assert all(s["state"]["verdict"] == "converged" and s["tasks"] for s in st["services"])
     assert value not in status.output
+
+
+def test_tasks_failing_past_the_restart_policy_fail_the_deploy(stack: Stack, demo_images: dict[str, str]) -> None:
+    # a fresh create (no update, so no rollback): max_attempts 3 in the demo's restart_policy
+    res = stack.deploy(WEB_IMAGE=demo_images["never"])
+    assert isinstance(res.outcome, Failed), res.outcome
+    web = next(s for s in res.outcome.services if s.name.endswith("_web"))
+    assert "task slot 1 failed 3 times" in (web.reason or "")
+    assert "[HEALTHCHECK] web not healthy" in (web.last_health_output or "")
+    assert res.outcome.elapsed < OPTS.timeout  # decided, not timed out

@@ -611,7 +611,10 @@ class FileResult:
 
 
 def is_dockerfile_name(name: str) -> bool:
-    """``Dockerfile``, ``*.Dockerfile`` or ``Dockerfile.*``."""
+    """``Dockerfile``, ``*.Dockerfile`` or ``Dockerfile.*`` (not ``*.dockerignore``:
+    BuildKit's per-Dockerfile ignore files are named ``Dockerfile.dockerignore``)."""
+    if name.endswith(".dockerignore"):
+        return False
     return name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile.")
 
 

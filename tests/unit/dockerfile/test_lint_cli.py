@@ -74,6 +74,7 @@ def test_directory_discovery(work: Path) -> None:
     (work / "svc" / "api.Dockerfile").write_text(BAD)
     (work / "svc" / "Dockerfile.dev").write_text(GOOD)
     (work / "svc" / "notes.txt").write_text("RUN sudo x")
+    (work / "svc" / "Dockerfile.dockerignore").write_text("*.key\n")
     (work / "svc" / "node_modules").mkdir()
     (work / "svc" / "node_modules" / "Dockerfile").write_text(BAD)
     r = run(["svc", "-f", "json"])

@@ -271,6 +271,19 @@ def test_rollback_restores_the_previous_record(stack: Stack) -> None:
     assert isinstance(wait_services(stack.engine, [f"{stack.name}_web"], timedelta(seconds=10)), Converged)
 
 
+def test_rollback_recreates_a_collected_config_version_from_the_record(stack: Stack) -> None:
+    for answer in ("A", "B", "C"):
+        (stack.folder / "web.conf").write_text((DEMO / "web.conf").read_text())
+        _web_conf_with(stack.folder, answer)
+        result = stack.deploy()
+        assert result.exit_code == 0, result.outcome
+    assert any("web_conf" in c for c in result.collected)  # version A is gone from the swarm
+    res = CliRunner().invoke(cli, ["rollback", stack.name, "--to", "1", "--resolve-image", "never",
+                                   "--timeout", "90s"])
+    assert res.exit_code == 0, res.output
+    assert get(stack.web_port, "/which") == "A"
+
+
 def test_dry_run_plans_without_changing_and_secret_values_never_print(stack: Stack) -> None:
     import json
 

@@ -148,10 +148,16 @@ def talk_wait_loop(engine: Any, services: list[str], interval: float, limit: flo
 def test_talk_replica_loop_reports_success_for_the_same_failing_upgrade(stack: Stack,
                                                                        demo_images: dict[str, str]) -> None:
     assert stack.deploy().exit_code == 0
-    # Apply the never-healthy upgrade exactly as the talk does, then wait as the talk does.
+    # Apply the never-healthy upgrade exactly as the talk does (start-first; without the host
+    # port, which start-first cannot bind twice on one node), then wait as the talk does.
+    doc = yaml.safe_load((stack.folder / "stack.yml").read_text())
+    web = doc["services"]["web"]
+    web.pop("ports")
+    web["image"] = demo_images["never"]
+    web["deploy"]["update_config"] = {**web["deploy"]["update_config"], "order": "start-first"}
     bad = stack.folder / "bad.yml"
-    bad.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"image": demo_images["never"]}}}))
-    files = [*stack.files, bad]
+    bad.write_text(yaml.safe_dump(doc))
+    files = [bad, stack.files[1]]
     since = datetime.now(UTC)
     from dockline.stack.deploy import _run_converter, prepare
 

@@ -20,6 +20,7 @@ deploy`` then replica counts from ``docker service ls`` every 5 s for up to 60 s
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -28,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -121,7 +122,7 @@ def rollback_done(engine: Engine, name: str, service: str, after: float, timeout
 
 
 def fmt(values: list[float]) -> str:
-    v = [x for x in values if x == x]
+    v = [x for x in values if not math.isnan(x)]
     if not v:
         return "n/a"
     return f"median {statistics.median(v):6.2f} s  min {min(v):6.2f}  max {max(v):6.2f}  (n={len(v)})"
@@ -189,7 +190,7 @@ def main() -> None:
         remove_stack(engine, name)
         for img in images.values():
             engine.remove_image(img, force=True)
-    print(f"\nfinished {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
+    print(f"\nfinished {datetime.now(UTC).isoformat(timespec='seconds')}")
 
 
 if __name__ == "__main__":

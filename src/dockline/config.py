@@ -26,7 +26,7 @@ from dockline.errors import ConfigError
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
 
 
-def parse_duration(text: str | int | float, key: str = "value") -> timedelta:
+def parse_duration(text: str | float, key: str = "value") -> timedelta:
     """``90s``, ``5m``, ``1h30m``, ``250ms`` or a number of seconds -> timedelta."""
     if isinstance(text, bool):
         raise ConfigError(f"{key}: should be a duration like 90s, 5m or 1h30m")
@@ -152,8 +152,16 @@ def _apply(settings: Settings, values: Mapping[str, Any], origin: str) -> Settin
     return dataclasses.replace(settings, **updated)
 
 
+# Short names kept as aliases of DOCKLINE_<SECTION>_<KEY> (the longer name wins when both are set).
+ENV_ALIASES = {"DOCKLINE_RESOLVE_IMAGE": "DOCKLINE_DEPLOY_RESOLVE_IMAGE"}
+
+
 def _env_values(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
+    env = dict(env)
+    for short, full in ENV_ALIASES.items():
+        if env.get(short) and not env.get(full):
+            env[full] = env[short]
     for f in fields(Settings):
         types = _section_types(type(getattr(Settings(), f.name)))
         for key in types:

@@ -21,7 +21,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import docker
@@ -29,6 +29,14 @@ import docker.errors
 import requests.exceptions
 
 from dockline.cluster.nodes import ManagerStatus, NodeInfo
+from dockline.errors import (
+    DocklineError,
+    EngineError,
+    EngineTimeout,
+    EngineUnavailable,
+    NotSwarmManager,
+    QuorumLost,
+)
 from dockline.stack.model import (
     ConfigInfo,
     EngineEvent,
@@ -38,14 +46,6 @@ from dockline.stack.model import (
     ServiceInfo,
     TaskInfo,
     UpdateStatus,
-)
-from dockline.errors import (
-    DocklineError,
-    EngineError,
-    EngineTimeout,
-    EngineUnavailable,
-    NotSwarmManager,
-    QuorumLost,
 )
 
 log = logging.getLogger("dockline.engine")
@@ -86,9 +86,8 @@ def parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        from datetime import timezone
 
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt
 
 
@@ -219,7 +218,7 @@ class Engine:
         url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         try:
             client = docker.DockerClient(base_url=url, version="auto", timeout=int(timeout.total_seconds()))
-        except Exception as e:  # noqa: BLE001 - the SDK raises DockerException for "no answer"
+        except Exception as e:
             raise EngineUnavailable(
                 f"cannot reach the Docker engine at {url}",
                 "start dockerd (`scripts/testbed up` installs and starts it) or set DOCKER_HOST",
@@ -232,7 +231,7 @@ class Engine:
             return fn(*args, **kwargs)
         except docker.errors.NotFound:
             raise
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise _translate(e, what) from e
 
     def info(self) -> EngineInfo:
@@ -469,7 +468,7 @@ class Engine:
                     image_id = aux["ID"]
         except DocklineError:
             raise
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise _translate(e, "the image build") from e
         if image_id is None and tag:
             image_id = self.image_id(tag)
@@ -857,7 +856,7 @@ class EventSubscription:
                     action=str(raw.get("Action", "")),
                     actor_id=str(actor.get("ID", "")),
                     attributes={str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()},
-                    time=datetime.fromtimestamp(raw["timeNano"] / 1e9, tz=timezone.utc) if raw.get("timeNano") else None,
+                    time=datetime.fromtimestamp(raw["timeNano"] / 1e9, tz=UTC) if raw.get("timeNano") else None,
                 )
         except Exception as e:  # noqa: BLE001 - a closed stream ends the iteration
             log.debug("event stream ended: %s", e)

@@ -91,7 +91,6 @@ class DocklineGroup(click.Group):
                 "this is a bug in dockline; re-run with --debug for the traceback and report it",
             )
             ctx.exit(EXIT_INTERNAL)
-        return None
 
 
 @click.group(cls=DocklineGroup, context_settings={"help_option_names": ["-h", "--help"]})

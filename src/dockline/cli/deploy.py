@@ -14,6 +14,7 @@ import click
 
 from dockline import output
 from dockline.cli.router import no_route_option, route_after_deploy, unroute_before_rm
+from dockline.config import load_settings
 from dockline.engine import Engine
 from dockline.errors import UsageError
 from dockline.stack import history
@@ -24,7 +25,6 @@ from dockline.stack.deploy import (
     RemoveResult,
     deploy_stack,
     remove_stack,
-    resolve_image_default,
     rollback_stack,
     stack_status,
 )
@@ -33,7 +33,9 @@ from dockline.stack.model import Plan, format_duration, parse_duration
 from dockline.stack.wait import Converged, ProgressSnapshot, ServiceState
 
 
-def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
     try:
         return parse_duration(value)
     except ValueError as e:
@@ -42,14 +44,14 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> Any:
 
 def _apply_options(f: Any) -> Any:
     for opt in reversed([
-        click.option("--prune/--no-prune", default=True, show_default=True,
-                     help="Remove services no longer in the file."),
-        click.option("--with-registry-auth/--no-registry-auth", default=True, show_default=True,
-                     help="Send registry credentials to the swarm agents."),
+        click.option("--prune/--no-prune", default=None,
+                     help="Remove services no longer in the file [default: deploy.prune, true]."),
+        click.option("--with-registry-auth/--no-registry-auth", default=None,
+                     help="Send registry credentials to the swarm agents [default: deploy.with_registry_auth, true]."),
         click.option("--resolve-image", type=click.Choice(RESOLVE_CHOICES), default=None,
-                     help="Resolve image digests against the registry [default: $DOCKLINE_RESOLVE_IMAGE or always]."),
-        click.option("--timeout", default="5m", show_default=True, callback=_duration,
-                     help="Deadline of the wait for a verdict (e.g. 90s, 5m)."),
+                     help="Resolve image digests against the registry [default: deploy.resolve_image, always]."),
+        click.option("--timeout", default=None, callback=_duration,
+                     help="Deadline of the wait for a verdict, e.g. 90s, 5m [default: deploy.timeout, 5m]."),
         click.option("--placement-check/--no-placement-check", default=True, show_default=True,
                      help="Refuse before applying when no node matches a placement constraint."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."),
@@ -58,12 +60,17 @@ def _apply_options(f: Any) -> Any:
     return f
 
 
-def _options(prune: bool, with_registry_auth: bool, resolve_image: str | None, timeout: Any,
+def _options(prune: bool | None, with_registry_auth: bool | None, resolve_image: str | None, timeout: Any,
              placement_check: bool, dry_run: bool = False, hooks: tuple[Hook, ...] = (),
              run_hooks: bool = True) -> DeployOptions:
-    return DeployOptions(prune=prune, with_registry_auth=with_registry_auth,
-                         resolve_image=resolve_image or resolve_image_default(), timeout=timeout,
-                         dry_run=dry_run, hooks=hooks, run_hooks=run_hooks, placement_check=placement_check)
+    """Flags win over the settings (defaults < dockline.yaml < DOCKLINE_DEPLOY_* environment)."""
+    settings = load_settings().deploy
+    return DeployOptions(
+        prune=settings.prune if prune is None else prune,
+        with_registry_auth=settings.with_registry_auth if with_registry_auth is None else with_registry_auth,
+        resolve_image=resolve_image or settings.resolve_image,
+        timeout=settings.timeout if timeout is None else timeout,
+        dry_run=dry_run, hooks=hooks, run_hooks=run_hooks, placement_check=placement_check)
 
 
 @click.command("deploy")
@@ -94,7 +101,7 @@ def deploy_cmd(name: str, files: tuple[Path, ...], env_files: tuple[Path, ...], 
     _report(result, as_json)
     if result.exit_code:
         click.get_current_context().exit(result.exit_code)
-    if result.outcome is not None and not no_route:
+    if result.outcome is not None and not no_route and load_settings().deploy.route:
         route_after_deploy(engine, name)  # after the stack is healthy (the talk's order)
 
 

@@ -159,10 +159,11 @@ def check_stack_name(name: str) -> None:
 
 
 def resolve_image_default() -> str:
-    value = os.environ.get(RESOLVE_ENV, "always")
-    if value not in RESOLVE_CHOICES:
-        raise StackError(f"{RESOLVE_ENV}={value!r}: should be one of {', '.join(RESOLVE_CHOICES)}")
-    return value
+    """``deploy.resolve_image`` from the settings (dockline.yaml < DOCKLINE_DEPLOY_RESOLVE_IMAGE or
+    its alias DOCKLINE_RESOLVE_IMAGE); errors name the key path."""
+    from dockline.config import load_settings
+
+    return load_settings().deploy.resolve_image
 
 
 def _secret_digest(stack: str, key: str, content: bytes) -> str:

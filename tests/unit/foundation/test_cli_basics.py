@@ -36,7 +36,7 @@ def test_unknown_command_is_usage_error() -> None:
 def test_engine_check_without_engine_is_one_line_exit_3() -> None:
     env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock")
     p = subprocess.run([sys.executable, "-m", "dockline", "engine", "check"], env=env,
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, check=False)
     assert p.returncode == EXIT_ENVIRONMENT
     assert "Traceback" not in p.stderr
     assert p.stderr.startswith("error: cannot reach the Docker engine")
@@ -44,7 +44,7 @@ def test_engine_check_without_engine_is_one_line_exit_3() -> None:
 
 
 def test_module_entry_point_runs() -> None:
-    p = subprocess.run([sys.executable, "-m", "dockline", "--version"], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "dockline", "--version"], capture_output=True, text=True, check=False,
                        timeout=60)
     assert p.returncode == 0 and __version__ in p.stdout
 
@@ -53,7 +53,7 @@ def test_testbed_without_engine_and_without_installer_fails_in_one_line(tmp_path
     env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock", DOCKLINE_NO_INSTALL="1",
                DOCKLINE_CACHE=str(tmp_path), DOCKLINE_DOCKERD="/nonexistent/dockerd")
     p = subprocess.run(["bash", str(ROOT / "scripts" / "testbed"), "up"], env=env, capture_output=True,
-                       text=True, timeout=120)
+                       text=True, timeout=120, check=False)
     assert p.returncode == 3
     lines = [ln for ln in p.stderr.splitlines() if ln.startswith("testbed: error:")]
     assert len(lines) == 1, p.stderr
@@ -73,7 +73,7 @@ def test_testbed_default_socket_not_installable(tmp_path: Path) -> None:
     (fake_bin / "docker").chmod(0o755)
     env["PATH"] = f"{fake_bin}:/usr/bin:/bin"
     p = subprocess.run(["bash", str(ROOT / "scripts" / "testbed"), "up"], env=env, capture_output=True,
-                       text=True, timeout=120)
+                       text=True, timeout=120, check=False)
     assert p.returncode == 3, p.stderr
     assert "dockerd is not installed and docker.io could not be installed" in p.stderr
     assert "Traceback" not in p.stderr

@@ -59,6 +59,7 @@ def test_two_networks_probe_stays_right_talks_breaks(engine: Any, images: Images
                                                     test_labels: dict[str, str]) -> None:
     nets = [f"dl-img-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     label_args = [a for k, v in test_labels.items() for a in ("--label", f"{k}={v}")]
+    c = None
     try:
         for n in nets:
             p = engine.cli(["network", "create", *label_args, n])
@@ -84,5 +85,8 @@ def test_two_networks_probe_stays_right_talks_breaks(engine: Any, images: Images
             p2 = dockline("health", "http", f"http://{ip}:80/")
             assert p2.returncode == 0, p2.stdout
     finally:
+        if c is not None:  # a network cannot be removed while a container is attached
+            engine.remove_container(c.id)
         for n in nets:
             engine.cli(["network", "rm", n])
+    assert all(engine.cli(["network", "inspect", n]).returncode != 0 for n in nets), "networks left behind"

@@ -74,9 +74,13 @@ def router_image(engine: Engine, router: Router) -> str:
     return svc.image.split("@", 1)[0]
 
 
-def probe_url(engine: Engine, router: Router, host: str | None = None) -> str | None:
+def probe_url(engine: Engine, router: Router, host: str | None = None,
+              wait: timedelta = timedelta(seconds=30)) -> str | None:
     """``http://<host>:<edge published port>``: by default the address of a node running an
-    edge task (the edge publishes in host mode); ``None`` when the edge publishes no port."""
+    edge task (the edge publishes in host mode); ``None`` when the edge publishes no port.
+
+    While the edge task is moving (its node was drained or went down) no task runs for a
+    moment: wait for one, bounded by ``wait``, instead of guessing the local address."""
     edge = engine.service(router.edge)
     if edge is None:
         return None
@@ -84,8 +88,13 @@ def probe_url(engine: Engine, router: Router, host: str | None = None) -> str | 
     if not port:
         return None
     if host is None:
-        running = sorted(t.node_id for t in engine.tasks([edge.id])
-                         if t.state == "running" and t.desired_state == "running" and t.node_id)
+        deadline = time.monotonic() + wait.total_seconds()
+        while True:
+            running = sorted(t.node_id for t in engine.tasks([edge.id])
+                             if t.state == "running" and t.desired_state == "running" and t.node_id)
+            if running or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
         node = engine.node(running[0]) if running else None
         host = node.addr if node is not None and node.addr else "127.0.0.1"
     return f"http://{host}:{port}"

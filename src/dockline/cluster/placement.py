@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from dockline.cluster.nodes import NodeInfo
@@ -211,6 +212,10 @@ def check_placement(services: Mapping[str, Sequence[str]], nodes: Sequence[NodeI
     bad = unplaceable(services, nodes)
     if not bad:
         return
+    _refuse(bad, nodes)
+
+
+def _refuse(bad: Sequence[Unplaceable], nodes: Sequence[NodeInfo]) -> None:
     names = ", ".join(u.service for u in bad)
     raise PlacementError(
         f"{len(bad)} service(s) cannot be placed ({names}): "
@@ -218,3 +223,48 @@ def check_placement(services: Mapping[str, Sequence[str]], nodes: Sequence[NodeI
         "label the nodes (`dockline cluster label -f nodes.yml`) or fix the constraint; "
         "nothing was deployed",
     )
+
+
+# Node states that resolve by themselves within seconds: after a leader election the new
+# leader marks every node ``unknown`` until it re-registers (swarmkit's dispatcher), and a
+# node that reconnects passes through ``disconnected``. A service whose only candidates
+# are in such a state is not refused at once: the check re-reads the nodes for a while.
+TRANSIENT_STATES = ("unknown", "disconnected")
+
+
+def _waiting_on_transient(bad: Sequence[Unplaceable]) -> bool:
+    return any(n.availability == "active" and n.state in TRANSIENT_STATES for u in bad for n in u.matching)
+
+
+def check_placement_live(
+    services: Mapping[str, Sequence[str]],
+    read_nodes: Callable[[], Sequence[NodeInfo]],
+    *,
+    settle: float = 30.0,
+    interval: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_wait: Callable[[str], None] | None = None,
+) -> None:
+    """:func:`check_placement` against live nodes, riding out transient node states.
+
+    When every node that could take a service is active but ``unknown``/``disconnected``
+    (the swarm has just elected a leader, or a node is reconnecting), the nodes are
+    re-read every ``interval`` seconds for at most ``settle`` seconds; the check then
+    passes as soon as a candidate is ready, and refuses (exit 2) with the last node list
+    when none became ready. Drained, paused and down nodes are refused at once.
+    """
+    deadline = clock() + settle
+    told = False
+    while True:
+        nodes = read_nodes()
+        bad = unplaceable(services, nodes)
+        if not bad:
+            return
+        if not _waiting_on_transient(bad) or clock() >= deadline:
+            _refuse(bad, nodes)
+        if on_wait is not None and not told:
+            waiting = sorted({n.hostname for u in bad for n in u.matching if n.state in TRANSIENT_STATES})
+            on_wait(f"waiting (at most {settle:.0f} s) for node(s) {', '.join(waiting)} to report ready")
+            told = True
+        sleep(interval)

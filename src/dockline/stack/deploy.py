@@ -12,7 +12,6 @@ runs the post hooks.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import os
 import tempfile
@@ -312,7 +311,7 @@ def _apply(engine: Any, prepared: Prepared, options: DeployOptions, *, source: s
         return DeployResult(name, None, plan, None, prepared.warnings, prepared.services,
                             elapsed=timedelta(seconds=time.monotonic() - started))
     if options.placement_check:
-        _check_placement(engine, prepared.doc)
+        _check_placement(engine, prepared.doc, say)
     version = (records[-1].version + 1) if records else 1
     hooks = (*options.hooks, *prepared.hooks) if options.run_hooks else ()
     runs: list[HookRun] = []
@@ -353,14 +352,11 @@ def _run_converter(engine: Any, name: str, doc: Mapping[str, Any], options: Depl
                             resolve_image=options.resolve_image)
 
 
-def _check_placement(engine: Any, doc: Mapping[str, Any]) -> None:
-    """The cluster engineer's placement check, when it is there."""
-    try:
-        placement = importlib.import_module("dockline.cluster.placement")
-    except ImportError:
-        return
-    check = getattr(placement, "check_placement", None)
-    if check is None or not hasattr(engine, "nodes"):
+def _check_placement(engine: Any, doc: Mapping[str, Any], say: Callable[[str], None]) -> None:
+    """Refuse a service no live node can take (exit 2), before anything changes."""
+    from dockline.cluster import placement
+
+    if not hasattr(engine, "nodes"):
         return
     constraints = {
         svc: tuple(((spec or {}).get("deploy") or {}).get("placement", {}).get("constraints") or ())
@@ -368,7 +364,8 @@ def _check_placement(engine: Any, doc: Mapping[str, Any]) -> None:
     }
     if not any(constraints.values()):
         return
-    check(constraints, engine.nodes())  # raises PlacementError (exit 2): nothing changed yet
+    # raises PlacementError (exit 2): nothing changed yet
+    placement.check_placement_live(constraints, engine.nodes, on_wait=say)
 
 
 def collect_unused(engine: Any, stack: str) -> tuple[str, ...]:

@@ -47,3 +47,16 @@ def lab_nodes() -> list[NodeInfo]:
         node("w1", labels={"zone": "east", "disk": "ssd"}, addr="10.1.0.21", engine_labels={"gpu": "yes"}),
         node("w2", labels={"zone": "west"}, addr="10.1.0.22", arch="aarch64"),
     ]
+
+
+class Clock:
+    """A fake monotonic clock whose ``sleep`` advances it."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, s: float) -> None:
+        self.t += s

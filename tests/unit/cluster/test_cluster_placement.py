@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from clusterfakes import lab_nodes, node
+from clusterfakes import Clock, lab_nodes, node
 
 from dockline.cluster.placement import (
     check_placement,
+    check_placement_live,
     matching_nodes,
     parse_constraint,
     parse_constraints,
@@ -191,3 +192,37 @@ def test_malformed_constraint_names_the_service() -> None:
 def test_without_the_check_nothing_would_refuse() -> None:
     # the failure the check prevents: an unmatched constraint is not an error by itself
     assert matching_nodes(parse_constraints(["node.labels.zone==mars"]), lab_nodes()) == []
+
+
+def _workers(state: str) -> list:
+    return [node("m1", "manager", leader=True), node("w1", state=state), node("w2", state=state)]
+
+
+def test_live_check_waits_out_a_leader_election() -> None:
+    # after a leader change every worker is `unknown` until it re-registers: not a refusal
+    reads = iter([_workers("unknown"), _workers("unknown"), _workers("ready")])
+    clock, told = Clock(), []
+    check_placement_live({"edge": ["node.role==worker"]}, lambda: next(reads),
+                         clock=clock, sleep=clock.sleep, on_wait=told.append)
+    assert clock.t == 2.0
+    assert told == ["waiting (at most 30 s) for node(s) w1, w2 to report ready"]
+    # the same node list, checked once, is refused: what the wait prevents
+    with pytest.raises(PlacementError, match=r"w1 \(active/unknown\)"):
+        check_placement({"edge": ["node.role==worker"]}, _workers("unknown"))
+
+
+def test_live_check_is_bounded() -> None:
+    clock = Clock()
+    with pytest.raises(PlacementError, match="which take\\(s\\) no new tasks"):
+        check_placement_live({"edge": ["node.role==worker"]}, lambda: _workers("unknown"),
+                             settle=5, clock=clock, sleep=clock.sleep)
+    assert clock.t == 5.0
+
+
+def test_live_check_refuses_down_or_drained_at_once() -> None:
+    clock = Clock()
+    with pytest.raises(PlacementError):
+        check_placement_live({"edge": ["node.role==worker"]}, lambda: _workers("down"),
+                             clock=clock, sleep=clock.sleep)
+    assert clock.t == 0.0
+    check_placement_live({"edge": ["node.role==worker"]}, lambda: _workers("ready"), clock=clock, sleep=clock.sleep)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from clusterfakes import lab_nodes, node
+from clusterfakes import Clock, lab_nodes, node
 
 from dockline.cluster.labels import plan_labels
 from dockline.cluster.live import apply_labels, read_nodes, read_report
@@ -118,17 +118,6 @@ class FakeEngine:
                     availability: str | None = None) -> NodeInfo:
         self.updates.append((node_id, labels))
         return next(n for n in self.node_list if n.id == node_id)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        self.t += s
 
 
 def test_no_leader_in_info_is_quorum_lost_at_once() -> None:

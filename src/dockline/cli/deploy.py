@@ -109,9 +109,12 @@ def deploy_cmd(name: str, files: tuple[Path, ...], env_files: tuple[Path, ...], 
 @click.argument("name")
 @click.option("--to", "to_version", type=int, default=None, help="The recorded version to redeploy.")
 @_apply_options
+@no_route_option
 def rollback_cmd(name: str, to_version: int | None, prune: bool, with_registry_auth: bool,
-                 resolve_image: str | None, timeout: Any, placement_check: bool, as_json: bool) -> None:
-    """Redeploy the previous recorded version of stack NAME (see `dockline history`)."""
+                 resolve_image: str | None, timeout: Any, placement_check: bool, as_json: bool,
+                 no_route: bool) -> None:
+    """Redeploy the previous recorded version of stack NAME (see `dockline history`), then
+    route it again like `deploy` does (its routes are those of the version rolled back to)."""
     options = _options(prune, with_registry_auth, resolve_image, timeout, placement_check, run_hooks=False)
     engine = Engine.connect()
     with _Progress(enabled=not as_json) as progress:
@@ -120,6 +123,8 @@ def rollback_cmd(name: str, to_version: int | None, prune: bool, with_registry_a
     _report(result, as_json)
     if result.exit_code:
         click.get_current_context().exit(result.exit_code)
+    if not no_route and load_settings().deploy.route:
+        route_after_deploy(engine, name)  # the labels are the old version's: its routes come back
 
 
 @click.command("rm")

@@ -69,6 +69,23 @@ def test_router_demo(swarm: Engine, router: RouterUnderTest, images: Images, app
     assert summary.sent >= 100
     assert summary.failed == 0, summary.failures
 
+    # Move app-a to another path, then roll back: the rollback re-routes to the old path.
+    deploy(a, images.app("app-a", "v2"), "/app-a-moved")
+    assert "app-a v2" in get(f"{router.url}/app-a-moved/")[1]
+    assert get(f"{router.url}/app-a/")[0] == 404
+    res = run_cli("rollback", a, "--no-route", "--resolve-image", "never", "--no-registry-auth",
+                  env={"DOCKLINE_ROUTER": name})
+    assert res.exit_code == 0, res.output
+    # without re-routing (what `rollback` did before): the router still serves the moved path
+    assert get(f"{router.url}/app-a/")[0] == 404
+    assert "app-a v2" in get(f"{router.url}/app-a-moved/")[1]
+    deploy(a, images.app("app-a", "v2"), "/app-a-moved")
+    res = run_cli("rollback", a, "--resolve-image", "never", "--no-registry-auth", env={"DOCKLINE_ROUTER": name})
+    assert res.exit_code == 0, res.output
+    assert f"{a} routed" in res.output, res.output
+    assert "app-a v2" in get(f"{router.url}/app-a/")[1]
+    assert get(f"{router.url}/app-a-moved/")[0] == 404
+
     # Remove both: routes and their configs are gone.
     for app in (a, b):
         res = run_cli("rm", app, env={"DOCKLINE_ROUTER": name})

@@ -1012,4 +1012,6 @@ def _node_info(raw: Mapping[str, Any]) -> NodeInfo:
             leader=bool(ms.get("Leader")), reachability=str(ms.get("Reachability", "unknown")),
             addr=str(ms.get("Addr", ""))),
         version=int((raw.get("Version") or {}).get("Index", 0)),
+        nano_cpus=int((desc.get("Resources") or {}).get("NanoCPUs") or 0),
+        memory_bytes=int((desc.get("Resources") or {}).get("MemoryBytes") or 0),
     )

@@ -40,6 +40,8 @@ class NodeInfo:
     engine_labels: Mapping[str, str] = field(default_factory=dict)  # engine.labels.*
     manager: ManagerStatus | None = None
     version: int = 0  # the object version the engine needs for an update
+    nano_cpus: int = 0  # the node's CPUs x 1e9 (0: unknown)
+    memory_bytes: int = 0  # the node's memory (0: unknown)
 
     @property
     def is_manager(self) -> bool:

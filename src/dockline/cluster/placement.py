@@ -16,6 +16,7 @@ unknown key or a malformed ``node.ip``; here those are bad input.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -159,6 +160,104 @@ def parse_constraints(texts: Sequence[str]) -> tuple[Constraint, ...]:
     return tuple(parse_constraint(t) for t in texts)
 
 
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?) ?([kmgtp])?i?b?", re.IGNORECASE)
+_MEMORY_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def parse_memory(value: object, where: str = "memory") -> int:
+    """Bytes of a compose memory value (``512M``, ``1.5g``, ``1024``), the way ``docker stack
+    deploy`` reads it (binary multiples; case, ``b`` and ``ib`` suffixes ignored)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise BadInputError(f"{where}: {value!r} is not a size", "write a size such as 512M or 2G")
+    m = _MEMORY.fullmatch(str(value).strip())
+    if m is None:
+        raise BadInputError(f"{where}: {value!r} is not a size", "write a size such as 512M or 2G")
+    return int(float(m.group(1)) * _MEMORY_UNITS[(m.group(2) or "").lower()])
+
+
+def parse_cpus(value: object, where: str = "cpus") -> int:
+    """Nano-CPUs of a compose ``cpus`` value (``0.5`` → 500000000)."""
+    bad = BadInputError(f"{where}: {value!r} is not a number of CPUs", "write a number such as 0.5 or 2")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise bad
+    try:
+        cpus = float(str(value).strip())
+    except ValueError:
+        raise bad from None
+    if cpus < 0 or not math.isfinite(cpus):
+        raise bad
+    return round(cpus * 1e9)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What a service asks of the nodes beyond its constraints."""
+
+    replicas: int | None = None  # replicated mode; None for global
+    max_per_node: int | None = None  # deploy.placement.max_replicas_per_node (0/None: no limit)
+    nano_cpus: int = 0  # deploy.resources.reservations.cpus, per task
+    memory_bytes: int = 0  # deploy.resources.reservations.memory, per task
+
+    def fits(self, node: NodeInfo) -> bool:
+        """One task's reservation fits the node's capacity (an unknown capacity fits)."""
+        return (not self.nano_cpus or not node.nano_cpus or self.nano_cpus <= node.nano_cpus) and (
+            not self.memory_bytes or not node.memory_bytes or self.memory_bytes <= node.memory_bytes)
+
+    def describe_reservation(self) -> str:
+        parts = []
+        if self.nano_cpus:
+            parts.append(f"{self.nano_cpus / 1e9:g} CPUs")
+        if self.memory_bytes:
+            parts.append(_size(self.memory_bytes))
+        return " and ".join(parts)
+
+
+def _size(n: int) -> str:
+    for unit, mult in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= mult:
+            return f"{n / mult:.4g} {unit}"
+    return f"{n} B"
+
+
+def _capacity(node: NodeInfo) -> str:
+    return f"{node.hostname} ({node.nano_cpus / 1e9:g} CPUs, {_size(node.memory_bytes)})"
+
+
+def demand_of(service: str, spec: Mapping[str, object]) -> Demand:
+    """The :class:`Demand` of one compose service (``services.NAME`` after interpolation)."""
+    deploy = spec.get("deploy") if isinstance(spec, Mapping) else None
+    deploy = deploy if isinstance(deploy, Mapping) else {}
+    where = f"services.{service}.deploy"
+    replicated = str(deploy.get("mode") or "replicated") == "replicated"
+    replicas = deploy.get("replicas", 1)
+    placement = deploy.get("placement") if isinstance(deploy.get("placement"), Mapping) else {}
+    max_per_node = placement.get("max_replicas_per_node") if isinstance(placement, Mapping) else None
+    resources = deploy.get("resources") if isinstance(deploy.get("resources"), Mapping) else {}
+    reservations = resources.get("reservations") if isinstance(resources, Mapping) else None
+    reservations = reservations if isinstance(reservations, Mapping) else {}
+    cpus, memory = reservations.get("cpus"), reservations.get("memory")
+    return Demand(
+        replicas=_count(replicas, f"{where}.replicas") if replicated else None,
+        max_per_node=_count(max_per_node, f"{where}.placement.max_replicas_per_node") if max_per_node is not None
+        else None,
+        nano_cpus=parse_cpus(cpus, f"{where}.resources.reservations.cpus") if cpus is not None else 0,
+        memory_bytes=parse_memory(memory, f"{where}.resources.reservations.memory") if memory is not None else 0,
+    )
+
+
+def _count(value: object, where: str) -> int:
+    bad = BadInputError(f"{where}: {value!r} is not a whole number", "write a number such as 2")
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise bad
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise bad from None
+    if n < 0:
+        raise bad
+    return n
+
+
 def matching_nodes(constraints: Sequence[Constraint], nodes: Sequence[NodeInfo]) -> list[NodeInfo]:
     """Nodes that satisfy every constraint (regardless of availability)."""
     return [n for n in nodes if all(c.matches(n) for c in constraints)]
@@ -171,10 +270,13 @@ class Unplaceable:
     service: str
     constraints: tuple[Constraint, ...]
     matching: tuple[NodeInfo, ...]  # nodes that match but take no new tasks (drained, down)
+    reason: str | None = None  # set when nodes match but cannot take every task (size, spread)
 
     def describe(self, nodes: Sequence[NodeInfo]) -> str:
         cons = " and ".join(f"`{c}`" for c in self.constraints) or "no constraint"
-        if self.matching:
+        if self.reason:
+            why = self.reason
+        elif self.matching:
             why = (
                 f"{cons} matches only "
                 + ", ".join(f"{n.hostname} ({n.availability}/{n.state})" for n in self.matching)
@@ -186,30 +288,53 @@ class Unplaceable:
         return f"service {self.service}: {why}; nodes: {listing}"
 
 
-def unplaceable(services: Mapping[str, Sequence[str]], nodes: Sequence[NodeInfo]) -> list[Unplaceable]:
-    """Services whose constraints no schedulable node satisfies (pure).
+def unplaceable(services: Mapping[str, Sequence[str]], nodes: Sequence[NodeInfo],
+                demands: Mapping[str, Demand] | None = None) -> list[Unplaceable]:
+    """Services whose constraints no schedulable node satisfies (pure); with ``demands``,
+    also services whose reservation no matching node is large enough for, or whose replicas
+    exceed what ``max_replicas_per_node`` lets the matching nodes hold.
 
     Raises :class:`BadInputError` naming the service when a constraint is malformed.
     """
     out = []
-    for name in sorted(services):
+    for name in sorted(set(services) | set(demands or {})):
         try:
-            cons = parse_constraints(services[name])
+            cons = parse_constraints(services.get(name, ()))
         except BadInputError as e:
             raise BadInputError(f"service {name}: {e.message}", e.hint) from e
         match = matching_nodes(cons, nodes)
-        if not any(n.schedulable for n in match):
+        ready = [n for n in match if n.schedulable]
+        if not ready:
             out.append(Unplaceable(name, cons, tuple(match)))
+            continue
+        demand = (demands or {}).get(name)
+        if demand is None:
+            continue
+        if demand.replicas == 0:
+            continue  # scaled to zero: nothing to place
+        fit = [n for n in ready if demand.fits(n)]
+        if not fit:
+            biggest = ", ".join(_capacity(n) for n in ready)
+            out.append(Unplaceable(name, cons, tuple(ready), reason=(
+                f"each task reserves {demand.describe_reservation()}, more than any node that can take it has: "
+                f"{biggest}")))
+        elif demand.replicas and demand.max_per_node and len(fit) * demand.max_per_node < demand.replicas:
+            need = -(-demand.replicas // demand.max_per_node)
+            out.append(Unplaceable(name, cons, tuple(fit), reason=(
+                f"{demand.replicas} replicas at max_replicas_per_node {demand.max_per_node} need {need} nodes, "
+                f"but only {len(fit)} can take it ({', '.join(n.hostname for n in fit)}); "
+                f"{demand.replicas - len(fit) * demand.max_per_node} task(s) would stay pending")))
     return out
 
 
-def check_placement(services: Mapping[str, Sequence[str]], nodes: Sequence[NodeInfo]) -> None:
+def check_placement(services: Mapping[str, Sequence[str]], nodes: Sequence[NodeInfo],
+                    demands: Mapping[str, Demand] | None = None) -> None:
     """Refuse (``PlacementError``, exit 2) when a service's constraints fit no live node.
 
     ``services`` maps a service name to its constraint strings; ``nodes`` is the live
     node list (``Engine.nodes()``). Malformed constraints raise ``BadInputError``.
     """
-    bad = unplaceable(services, nodes)
+    bad = unplaceable(services, nodes, demands)
     if not bad:
         return
     _refuse(bad, nodes)
@@ -232,13 +357,16 @@ def _refuse(bad: Sequence[Unplaceable], nodes: Sequence[NodeInfo]) -> None:
 TRANSIENT_STATES = ("unknown", "disconnected")
 
 
-def _waiting_on_transient(bad: Sequence[Unplaceable]) -> bool:
-    return any(n.availability == "active" and n.state in TRANSIENT_STATES for u in bad for n in u.matching)
+def _transient(bad: Sequence[Unplaceable], nodes: Sequence[NodeInfo]) -> list[str]:
+    """Active nodes in a transient state that some refused service could use."""
+    return sorted({n.hostname for u in bad for n in matching_nodes(u.constraints, nodes)
+                   if n.availability == "active" and n.state in TRANSIENT_STATES})
 
 
 def check_placement_live(
     services: Mapping[str, Sequence[str]],
     read_nodes: Callable[[], Sequence[NodeInfo]],
+    demands: Mapping[str, Demand] | None = None,
     *,
     settle: float = 30.0,
     interval: float = 1.0,
@@ -258,13 +386,13 @@ def check_placement_live(
     told = False
     while True:
         nodes = read_nodes()
-        bad = unplaceable(services, nodes)
+        bad = unplaceable(services, nodes, demands)
         if not bad:
             return
-        if not _waiting_on_transient(bad) or clock() >= deadline:
+        waiting = _transient(bad, nodes)
+        if not waiting or clock() >= deadline:
             _refuse(bad, nodes)
         if on_wait is not None and not told:
-            waiting = sorted({n.hostname for u in bad for n in u.matching if n.state in TRANSIENT_STATES})
             on_wait(f"waiting (at most {settle:.0f} s) for node(s) {', '.join(waiting)} to report ready")
             told = True
         sleep(interval)

@@ -358,14 +358,16 @@ def _check_placement(engine: Any, doc: Mapping[str, Any], say: Callable[[str], N
 
     if not hasattr(engine, "nodes"):
         return
+    specs = {svc: spec if isinstance(spec, Mapping) else {} for svc, spec in (doc.get("services") or {}).items()}
     constraints = {
-        svc: tuple(((spec or {}).get("deploy") or {}).get("placement", {}).get("constraints") or ())
-        for svc, spec in (doc.get("services") or {}).items()
+        svc: tuple(((spec.get("deploy") or {}).get("placement") or {}).get("constraints") or ())
+        for svc, spec in specs.items()
     }
-    if not any(constraints.values()):
-        return
+    demands = {svc: placement.demand_of(svc, spec) for svc, spec in specs.items()}
+    if not any(constraints.values()) and all(d == placement.Demand(replicas=d.replicas) for d in demands.values()):
+        return  # nothing to check: no constraint, no reservation, no per-node limit
     # raises PlacementError (exit 2): nothing changed yet
-    placement.check_placement_live(constraints, engine.nodes, on_wait=say)
+    placement.check_placement_live(constraints, engine.nodes, demands, on_wait=say)
 
 
 def collect_unused(engine: Any, stack: str) -> tuple[str, ...]:

@@ -241,6 +241,35 @@ def test_unplaceable_constraint_fails_fast_without_the_precheck(stack: Stack) ->
     assert any("no suitable node" in r for r in data["reasons"])
 
 
+def test_more_replicas_than_max_per_node_allows_is_refused(stack: Stack) -> None:
+    # one node, two replicas, at most one per node: the second task would pend forever
+    spread = stack.folder / "spread.yml"
+    spread.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"deploy": {
+        "replicas": 2, "placement": {"max_replicas_per_node": 1}}}}}))
+    stack.files.append(spread)
+    res = stack.cli()
+    assert res.exit_code == 2, res.output
+    assert "2 replicas at max_replicas_per_node 1 need 2 nodes, but only 1 can take it" in res.output
+    assert stack.objects()["services"] == set()
+    # without the check the engine takes the stack and a task stays pending
+    import json
+
+    res = stack.cli("--no-placement-check", "--json", "--timeout", "60s")
+    assert res.exit_code == 1, res.output
+    assert any("no suitable node" in r for r in json.loads(res.stdout)["reasons"])
+
+
+def test_reservation_larger_than_the_node_is_refused(stack: Stack) -> None:
+    big = stack.folder / "big.yml"
+    big.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"deploy": {
+        "resources": {"reservations": {"memory": "64T"}}}}}}))
+    stack.files.append(big)
+    res = stack.cli()
+    assert res.exit_code == 2, res.output
+    assert "each task reserves 64 TiB, more than any node that can take it has" in res.output
+    assert stack.objects()["services"] == set()
+
+
 def test_start_first_update_on_a_busy_host_port_fails_fast(stack: Stack) -> None:
     assert stack.deploy().exit_code == 0
     # any change to the task template makes an update; start-first needs the port twice

@@ -19,6 +19,8 @@ def node(
     os: str = "linux",
     arch: str = "x86_64",
     id: str | None = None,
+    cpus: float = 0,
+    memory: int = 0,
 ) -> NodeInfo:
     return NodeInfo(
         id=id or f"id{hostname}xxxxxxxxxxxxxxxxxxxx"[:25],
@@ -35,6 +37,8 @@ def node(
         manager=ManagerStatus(leader, "reachable" if leader else reachability, addr + ":2377")
         if role == "manager"
         else None,
+        nano_cpus=round(cpus * 1e9),
+        memory_bytes=memory,
     )
 
 

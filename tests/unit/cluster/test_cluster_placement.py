@@ -6,11 +6,15 @@ import pytest
 from clusterfakes import Clock, lab_nodes, node
 
 from dockline.cluster.placement import (
+    Demand,
     check_placement,
     check_placement_live,
+    demand_of,
     matching_nodes,
     parse_constraint,
     parse_constraints,
+    parse_cpus,
+    parse_memory,
     unplaceable,
 )
 from dockline.errors import EXIT_BAD_INPUT, BadInputError, PlacementError
@@ -226,3 +230,78 @@ def test_live_check_refuses_down_or_drained_at_once() -> None:
                              clock=clock, sleep=clock.sleep)
     assert clock.t == 0.0
     check_placement_live({"edge": ["node.role==worker"]}, lambda: _workers("ready"), clock=clock, sleep=clock.sleep)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("512M", 512 << 20), ("512m", 512 << 20), ("1g", 1 << 30), ("1.5GB", 3 << 29), ("2GiB", 2 << 30),
+    ("100", 100), (2048, 2048), ("64k", 64 << 10), ("1 G", 1 << 30),
+])
+def test_parse_memory(text: object, expected: int) -> None:
+    assert parse_memory(text) == expected
+
+
+@pytest.mark.parametrize("text", ["lots", "1x", "-1G", "", True, None, "1.2.3G"])
+def test_parse_memory_invalid(text: object) -> None:
+    with pytest.raises(BadInputError, match="is not a size"):
+        parse_memory(text, "services.web.deploy.resources.reservations.memory")
+
+
+def test_parse_cpus() -> None:
+    assert parse_cpus("0.5") == 500_000_000
+    assert parse_cpus(2) == 2_000_000_000
+    assert parse_cpus(" 0.25 ") == 250_000_000
+    for bad in ("half", "-1", "inf", "nan", True, None):
+        with pytest.raises(BadInputError, match="not a number of CPUs"):
+            parse_cpus(bad)
+
+
+def test_demand_of_compose_service() -> None:
+    spec = {"deploy": {"replicas": "3", "placement": {"max_replicas_per_node": 1},
+                       "resources": {"reservations": {"cpus": "0.5", "memory": "256M"}}}}
+    assert demand_of("web", spec) == Demand(3, 1, 500_000_000, 256 << 20)
+    assert demand_of("web", {}) == Demand(replicas=1)
+    assert demand_of("web", {"deploy": {"mode": "global", "replicas": 5}}) == Demand(replicas=None)
+    with pytest.raises(BadInputError, match=r"services\.web\.deploy\.replicas: 'many'"):
+        demand_of("web", {"deploy": {"replicas": "many"}})
+    with pytest.raises(BadInputError, match="max_replicas_per_node"):
+        demand_of("web", {"deploy": {"placement": {"max_replicas_per_node": -1}}})
+
+
+def test_max_replicas_per_node_needs_enough_nodes() -> None:
+    nodes = [node("m1", "manager", leader=True), node("w1"), node("w2"), node("w3", availability="drain")]
+    spread = {"web": Demand(replicas=3, max_per_node=1)}
+    # without the demand, the constraint alone is satisfied: this is what would go pending
+    check_placement({"web": ["node.role==worker"]}, nodes)
+    with pytest.raises(PlacementError) as e:
+        check_placement({"web": ["node.role==worker"]}, nodes, spread)
+    assert ("3 replicas at max_replicas_per_node 1 need 3 nodes, but only 2 can take it (w1, w2); "
+            "1 task(s) would stay pending") in e.value.message
+    # no constraint: every schedulable node counts (m1, w1, w2)
+    check_placement({}, nodes, spread)
+    check_placement({"web": ["node.role==worker"]}, nodes, {"web": Demand(replicas=4, max_per_node=2)})
+    check_placement({"web": ["node.role==worker"]}, nodes, {"web": Demand(replicas=0, max_per_node=1)})
+    check_placement({"web": ["node.role==worker"]}, nodes, {"web": Demand(replicas=None, max_per_node=1)})
+
+
+def test_reservation_larger_than_every_node() -> None:
+    nodes = [node("m1", "manager", leader=True, cpus=2, memory=4 << 30), node("w1", cpus=4, memory=8 << 30),
+             node("w2", cpus=8, memory=2 << 30)]
+    big = {"db": Demand(replicas=1, nano_cpus=6_000_000_000, memory_bytes=6 << 30)}
+    with pytest.raises(PlacementError) as e:
+        check_placement({}, nodes, big)
+    assert "each task reserves 6 CPUs and 6 GiB, more than any node that can take it has" in e.value.message
+    assert "w1 (4 CPUs, 8 GiB)" in e.value.message
+    check_placement({}, nodes, {"db": Demand(replicas=1, nano_cpus=4_000_000_000, memory_bytes=6 << 30)})
+    # a node whose capacity is not reported is not refused
+    check_placement({}, [node("x")], big)
+
+
+def test_live_check_waits_for_enough_nodes_after_an_election() -> None:
+    def read(state: str) -> list:
+        return [node("m1", "manager", leader=True), node("w1"), node("w2", state=state)]
+
+    reads = iter([read("unknown"), read("ready")])
+    clock = Clock()
+    check_placement_live({"web": ["node.role==worker"]}, lambda: next(reads),
+                         {"web": Demand(replicas=2, max_per_node=1)}, clock=clock, sleep=clock.sleep)
+    assert clock.t == 1.0

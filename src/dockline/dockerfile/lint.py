@@ -533,6 +533,8 @@ class RuleSettings:
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # rule id → options
     disable_pragmas: bool = False
     select_preview: bool = True
+    # runs ShellCheck on RUN bodies (dockerfile.shellcheck.ShellCheck); None: no SC findings
+    shellcheck: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 def check_dockerfile(
@@ -576,8 +578,36 @@ def check_dockerfile(
                 column=max(1, h.pos.column), end_line=h.end_line or h.pos.line, name=r.name, fix=h.fix,
                 source=df.line(h.pos.line),
             ))
+    if settings.shellcheck is not None and (wanted is None or any(w.startswith("SC") for w in wanted)):
+        findings.extend(_shellcheck_findings(df, analysis, settings, pragmas, path, wanted))
     findings.sort(key=lambda f: (f.line, f.column, _id_key(f.rule)))
     return findings
+
+
+_SC_SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "style": Severity.STYLE}
+
+
+def _shellcheck_findings(df: Dockerfile, analysis: Analysis, settings: RuleSettings, pragmas: Any, path: str,
+                         wanted: set[str] | None) -> list[Finding]:
+    """ShellCheck's findings on the RUN bodies, under the same ignores, overrides and pragmas."""
+    from dockline.dockerfile.shellcheck import ShellCheckError, scripts_for
+
+    assert settings.shellcheck is not None
+    try:
+        results = settings.shellcheck(scripts_for(df, analysis.runs))
+    except ShellCheckError as e:
+        log.warning("%s: %s; no SC findings for this file", path, e)
+        return []
+    out = []
+    for sc in results:
+        if sc.code in settings.ignored or (wanted is not None and sc.code not in wanted):
+            continue
+        sev = settings.overrides.get(sc.code, _SC_SEVERITY[sc.level])
+        if sev is Severity.NONE or pragmas.ignores(sc.code, sc.line):
+            continue
+        out.append(Finding(rule=sc.code, severity=sev, message=sc.message, path=path, line=sc.line,
+                           column=sc.column, end_line=sc.end_line, name="shellcheck", source=df.line(sc.line)))
+    return out
 
 
 def iter_instructions(df: Dockerfile, *, onbuild: bool = False) -> Iterator[Instruction]:

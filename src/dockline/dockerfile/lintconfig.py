@@ -17,6 +17,7 @@ Keys (hadolint's names, so a ``.hadolint.yaml`` works unchanged)::
       strict-labels: false
       disable-ignore-pragma: false
       format: human
+      shellcheck: auto               # auto (when installed) | always | never: SC findings on RUN
 
 Defaults come from dockline's settings (``dockline.yaml`` section ``lint`` and
 ``DOCKLINE_LINT_FAILURE_THRESHOLD`` / ``DOCKLINE_LINT_FORMAT``, see
@@ -46,8 +47,9 @@ _SEVERITIES = ("error", "warning", "info", "style", "ignore", "none")
 _LABEL_TYPES = ("text", "url", "semver", "hash", "rfc3339", "spdx", "email")
 _KNOWN_KEYS = {
     "failure-threshold", "no-fail", "ignored", "override", "trustedRegistries", "trusted-registries",
-    "label-schema", "strict-labels", "disable-ignore-pragma", "format", "no-color", "verbose",
+    "label-schema", "strict-labels", "disable-ignore-pragma", "format", "no-color", "verbose", "shellcheck",
 }
+SHELLCHECK_MODES = ("auto", "always", "never")
 _RULE_ID = re.compile(r"^[A-Z]{2,4}\d{3,5}$")
 FORMATS = ("human", "json", "sarif", "checkstyle", "gitlab", "github")
 FORMAT_ALIASES = {"tty": "human", "text": "human", "codeclimate": "gitlab", "gitlab_codeclimate": "gitlab",
@@ -67,10 +69,12 @@ class LintConfig:
     strict_labels: bool = False
     disable_ignore_pragma: bool = False
     format: str | None = None
+    shellcheck: str = "auto"  # auto | always | never
     source: str | None = None  # the file it came from
 
-    def rule_settings(self) -> Any:
-        """The engine's :class:`~dockline.dockerfile.lint.RuleSettings`."""
+    def rule_settings(self, shellcheck: Any = None) -> Any:
+        """The engine's :class:`~dockline.dockerfile.lint.RuleSettings` (``shellcheck``: the
+        runner for SC findings, see :func:`shellcheck_runner`)."""
         from dockline.dockerfile.lint import RuleSettings, Severity
 
         label_opts = {"label_schema": dict(self.label_schema), "strict_labels": self.strict_labels}
@@ -84,7 +88,22 @@ class LintConfig:
             overrides={k: Severity.parse(v) for k, v in self.override.items()},
             options=options,
             disable_pragmas=self.disable_ignore_pragma,
+            shellcheck=shellcheck,
         )
+
+    def shellcheck_runner(self) -> Any:
+        """The ShellCheck runner ``shellcheck`` asks for: ``None`` for never, or for auto when
+        ``shellcheck`` is not installed; ``always`` without it is a usage error."""
+        from dockline.dockerfile.shellcheck import ShellCheck
+        from dockline.errors import UsageError
+
+        if self.shellcheck == "never":
+            return None
+        found = ShellCheck.find()
+        if found is None and self.shellcheck == "always":
+            raise UsageError("shellcheck: `always` but no shellcheck on PATH",
+                             "install it (apt install shellcheck) or use --shellcheck auto|never")
+        return found
 
 
 def find_config(cwd: Path) -> Path | None:
@@ -206,6 +225,11 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
         if not isinstance(kind, str) or kind not in _LABEL_TYPES:
             raise err(f"label-schema.{name}", f"should be one of {', '.join(_LABEL_TYPES)}")
         schema[str(name)] = kind
+    sc = data.get("shellcheck", base.shellcheck)
+    if isinstance(sc, bool):
+        sc = "auto" if sc else "never"
+    if sc not in SHELLCHECK_MODES:
+        raise err("shellcheck", f"should be one of {', '.join(SHELLCHECK_MODES)}")
     fmt = data.get("format", base.format)
     if fmt is not None:
         if not isinstance(fmt, str) or FORMAT_ALIASES.get(fmt, fmt) not in FORMATS:
@@ -221,6 +245,7 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
         strict_labels=boolean("strict-labels", base.strict_labels),
         disable_ignore_pragma=boolean("disable-ignore-pragma", base.disable_ignore_pragma),
         format=fmt,
+        shellcheck=sc,
         source=source,
     )
 

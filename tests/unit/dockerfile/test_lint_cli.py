@@ -56,7 +56,10 @@ def test_threshold_and_no_fail(work: Path) -> None:
     assert run(["Dockerfile", "-t", "error"]).exit_code == 0
     assert run(["Dockerfile", "-t", "warning"]).exit_code == 1
     assert run(["Dockerfile", "--no-fail"]).exit_code == 0
-    assert run(["Dockerfile", "--ignore", "DL3003"]).exit_code == 0
+    # ShellCheck (on by default when installed) says SC2164 on the same `cd`
+    assert run(["Dockerfile", "--ignore", "DL3003"]).exit_code == 1
+    assert run(["Dockerfile", "--ignore", "DL3003", "--ignore", "SC2164"]).exit_code == 0
+    assert run(["Dockerfile", "--ignore", "DL3003", "--shellcheck", "never"]).exit_code == 0
     assert run(["Dockerfile", "--error", "DL3003", "-t", "error"]).exit_code == 1
 
 

@@ -1,0 +1,257 @@
+"""ShellCheck on RUN bodies, the way hadolint does it, with exact positions.
+
+hadolint runs every shell-form ``RUN`` through ShellCheck (all checks but SC1090, SC1091
+and SC2187), with a shebang from the ``SHELL`` in effect and ``export NAME=1`` lines for
+the ARG/ENV names seen so far and the proxy variables (so SC2154 "referenced but not
+assigned" does not fire on build arguments), and reports every finding on the RUN's first
+line. dockline builds the same script but keeps the physical lines of the instruction: the
+text before the command (``RUN``, flags) becomes spaces and the comment and blank lines
+that Docker removes inside a continuation are left out, so a finding maps back to the line
+and column where it is in the Dockerfile.
+
+The pure part (:func:`scripts_for`, :func:`findings_for`) needs no ShellCheck;
+:class:`ShellCheck` runs the binary (one process per Dockerfile, every RUN a file).
+Exec-form RUN, Windows shells (``SHELL ["powershell", ...]``, ``cmd``) and shells
+ShellCheck does not know (zsh, fish) are not checked; a heredoc RUN whose body is the
+script (``RUN <<EOF``) is checked as that script unless its shebang names another
+interpreter (python, node...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockline.dockerfile.model import Dockerfile, Instruction, Stage
+
+EXCLUDED = (1090, 1091, 2187)  # hadolint's exclusions: `source` targets, ash
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+              "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
+# shell executable (basename) → the dialect ShellCheck is told (by the shebang)
+DIALECTS = {"sh": "sh", "ash": "sh", "busybox": "sh", "dash": "dash", "bash": "bash", "ksh": "ksh",
+            "mksh": "ksh", "ksh93": "ksh"}
+SEVERITIES = {"error": "error", "warning": "warning", "info": "info", "style": "style"}
+_CONTINUATION = re.compile(r"\\[ \t]*$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SHEBANG = re.compile(r"#!\s*(?:/usr/bin/env\s+(?:-\S+\s+)*)?(?P<exe>\S+)")
+
+
+@dataclass(frozen=True)
+class ShScript:
+    """One RUN body as ShellCheck gets it."""
+
+    instruction: Instruction  # where to report when a line does not map (the ONBUILD for ONBUILD RUN)
+    dialect: str  # sh | dash | bash | ksh
+    text: str  # shebang, exports, then the body
+    lines: tuple[int, ...]  # Dockerfile line of each script line (0: added by dockline)
+
+
+@dataclass(frozen=True)
+class ScFinding:
+    """One ShellCheck comment mapped to the Dockerfile."""
+
+    code: str  # "SC2086"
+    level: str  # error | warning | info | style
+    message: str
+    line: int
+    column: int
+    end_line: int
+
+
+def dialect_of(shell: Sequence[str]) -> str | None:
+    """ShellCheck's dialect for a SHELL (``None``: not a shell ShellCheck knows)."""
+    if not shell:
+        return "sh"
+    exe = shell[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+    return DIALECTS.get(exe)
+
+
+def _declared(df: Dockerfile, stage: Stage | None, before: int, stages: dict[int, Stage]) -> list[str]:
+    """ARG/ENV names declared before line ``before`` in ``stage``, its parents and globally."""
+    names: list[str] = []
+
+    def take(ins: Instruction) -> None:
+        if ins.keyword in ("ARG", "ENV"):
+            names.extend(k for k, _ in ins.key_values if _NAME.fullmatch(k))
+
+    for ins in df.global_args:
+        take(ins)
+    chain: list[Stage] = []
+    st = stage
+    while st is not None and st not in chain:
+        chain.append(st)
+        st = stages.get(st.parent) if st.parent is not None else None
+    for st in reversed(chain):
+        for ins in st.instructions:
+            if st is stage and ins.pos.line >= before:
+                break
+            take(ins)
+    return names
+
+
+def _header(dialect: str, names: Iterable[str]) -> list[str]:
+    out = [f"#!/bin/{dialect}"]
+    seen: set[str] = set()
+    for n in (*names, *PROXY_VARS):
+        if n not in seen:
+            seen.add(n)
+            out.append(f"export {n}=1")
+    return out
+
+
+def _command_lines(df: Dockerfile, ins: Instruction, last: int) -> tuple[list[str], list[int]]:
+    """The physical lines of a shell-form RUN up to ``last``, the text before the command
+    blanked with spaces (columns stay), Docker's in-continuation comment/blank lines left out."""
+    text: list[str] = []
+    where: list[int] = []
+    start = ins.arg_pos if ins.arg_pos.line else ins.pos
+    for ln in range(start.line, last + 1):
+        raw = df.line(ln)
+        if ln == start.line:
+            raw = " " * (start.column - 1) + raw[start.column - 1:]
+        elif not raw.strip() or raw.lstrip().startswith("#"):
+            continue  # Docker drops these inside a continuation; a shell would end the command
+        if ln < last and _CONTINUATION.search(raw):
+            raw = _CONTINUATION.sub("\\\\", raw)  # Docker allows blanks after the escape; a shell not
+        text.append(raw)
+        where.append(ln)
+    return text, where
+
+
+def _script(df: Dockerfile, ins: Instruction, at: Instruction, dialect: str, names: list[str]) -> ShScript | None:
+    if not ins.heredocs:
+        if df.escape != "\\":
+            # another escape character: the shell gets Docker's joined line, reported on the RUN line
+            body, where = [ins.args[0] if ins.args else ""], [at.pos.line]
+        else:
+            body, where = _command_lines(df, ins, ins.end_line)
+    else:
+        first = ins.heredocs[0]
+        command = (ins.args[0] if ins.args else "").strip()
+        if len(ins.heredocs) == 1 and re.fullmatch(r"<<-?\s*[\"']?[^\s\"']+[\"']?", command):
+            # `RUN <<EOF`: the body is the script; its shebang may name another interpreter
+            lines = first.content.split("\n")[:-1] if first.content.endswith("\n") else first.content.split("\n")
+            m = _SHEBANG.match(lines[0]) if lines else None
+            if m is not None:
+                own = dialect_of((m.group("exe"),))
+                if own is None:
+                    return None
+                dialect = own
+                lines = lines[1:]
+                start = first.body_start_line + 1
+            else:
+                start = first.body_start_line
+            body, where = lines, list(range(start, start + len(lines)))
+        elif df.escape != "\\" or not first.body_start_line:
+            return None
+        else:
+            # the command line(s), then every body and terminator as the shell reads them
+            body, where = _command_lines(df, ins, first.body_start_line - 1)
+            for ln in range(first.body_start_line, ins.end_line + 1):
+                body.append(df.line(ln))
+                where.append(ln)
+    header = _header(dialect, names)
+    return ShScript(at, dialect, "\n".join([*header, *body]) + "\n", tuple([0] * len(header) + where))
+
+
+def scripts_for(df: Dockerfile, runs: Iterable[object]) -> list[ShScript]:
+    """The ShellCheck scripts of ``runs`` (the lint engine's ``RunInfo`` objects)."""
+    stages = {st.index: st for st in df.stages}
+    out: list[ShScript] = []
+    for r in runs:
+        ins: Instruction = r.instruction  # type: ignore[attr-defined]
+        at: Instruction = r.at  # type: ignore[attr-defined]
+        dialect = dialect_of(r.shell)  # type: ignore[attr-defined]
+        if ins.json_form or dialect is None:
+            continue
+        names = _declared(df, r.stage, at.pos.line, stages)  # type: ignore[attr-defined]
+        s = _script(df, ins, at, dialect, names)
+        if s is not None:
+            out.append(s)
+    return out
+
+
+def findings_for(script: ShScript, comments: Iterable[dict[str, object]]) -> list[ScFinding]:
+    """Map ShellCheck's json1 comments for ``script`` back to Dockerfile lines and columns."""
+    out: list[ScFinding] = []
+    for c in comments:
+        try:
+            code = int(c["code"])  # type: ignore[call-overload]
+            line = int(c["line"])  # type: ignore[call-overload]
+            end = int(c.get("endLine", line))  # type: ignore[call-overload]
+            column = int(c.get("column", 1))  # type: ignore[call-overload]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if code in EXCLUDED:
+            continue
+        mapped = script.lines[line - 1] if 0 < line <= len(script.lines) else 0
+        if not mapped:  # a header line (never expected) or out of range: the RUN itself
+            mapped, column = script.instruction.pos.line, script.instruction.pos.column
+        end_mapped = script.lines[end - 1] if 0 < end <= len(script.lines) and script.lines[end - 1] else mapped
+        level = SEVERITIES.get(str(c.get("level", "warning")), "warning")
+        out.append(ScFinding(f"SC{code}", level, str(c.get("message", "")).strip(), mapped, max(1, column),
+                             max(mapped, end_mapped)))
+    return out
+
+
+class ShellCheckError(Exception):
+    """ShellCheck could not be run or gave output that is not its json1 format."""
+
+
+Runner = Callable[[Sequence[ShScript]], list[ScFinding]]
+
+
+@dataclass(frozen=True)
+class ShellCheck:
+    """Runs the ``shellcheck`` binary on a Dockerfile's scripts (one process per file)."""
+
+    executable: str
+    timeout: float = 60.0
+
+    @classmethod
+    def find(cls) -> ShellCheck | None:
+        exe = shutil.which("shellcheck")
+        return cls(exe) if exe else None
+
+    def version(self) -> str:
+        out = subprocess.run([self.executable, "--version"], capture_output=True, text=True, timeout=self.timeout,
+                             check=False).stdout
+        m = re.search(r"version:\s*(\S+)", out)
+        return m.group(1) if m else "unknown"
+
+    def __call__(self, scripts: Sequence[ShScript]) -> list[ScFinding]:
+        if not scripts:
+            return []
+        with tempfile.TemporaryDirectory(prefix="dockline-sc-") as tmp:
+            names = []
+            for i, s in enumerate(scripts):
+                p = Path(tmp) / f"run{i}.sh"
+                p.write_text(s.text, encoding="utf-8")
+                names.append(p.name)
+            try:
+                proc = subprocess.run(
+                    [self.executable, "--format=json1", "--norc", "--severity=style",
+                     f"--exclude={','.join(str(c) for c in EXCLUDED)}", "--", *names],
+                    cwd=tmp, capture_output=True, text=True, timeout=self.timeout, check=False)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                raise ShellCheckError(f"shellcheck could not run: {e}") from None
+        if proc.returncode not in (0, 1):
+            raise ShellCheckError(f"shellcheck exited {proc.returncode}: {proc.stderr.strip()[:200]}")
+        try:
+            comments = json.loads(proc.stdout or "{}").get("comments", [])
+        except (ValueError, AttributeError):
+            raise ShellCheckError("shellcheck printed something that is not its json1 output") from None
+        by_file: dict[str, list[dict[str, object]]] = {}
+        for c in comments:
+            if isinstance(c, dict):
+                by_file.setdefault(str(c.get("file", "")), []).append(c)
+        out: list[ScFinding] = []
+        for i, s in enumerate(scripts):
+            out.extend(findings_for(s, by_file.get(f"run{i}.sh", [])))
+        return out

@@ -150,9 +150,12 @@ def tcp_cmd(target: str, timeout: str) -> None:
 @click.option("--port", type=int, default=None, help="Port (default $PGPORT or 5432).")
 @click.option("--user", default=None, help="User (default $POSTGRES_USER[_FILE] or postgres).")
 @click.option("--db", "database", default=None, help="Database (default $POSTGRES_DB[_FILE] or the user).")
+@click.option("--sslmode", default=None,
+              help="disable | prefer | require | verify-ca | verify-full (default $PGSSLMODE or prefer).")
+@click.option("--sslrootcert", default=None, help="CA file for verify-ca/verify-full (default $PGSSLROOTCERT).")
 @_timeout_option
 def postgres_cmd(host: str, port: int | None, user: str | None, database: str | None,
-                 timeout: str) -> None:
+                 sslmode: str | None, sslrootcert: str | None, timeout: str) -> None:
     """Connect over TCP and run SELECT 1 (healthy when it answers 1).
 
     The password comes from POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE only (never a flag,
@@ -160,7 +163,8 @@ def postgres_cmd(host: str, port: int | None, user: str | None, database: str | 
     """
 
     def probe() -> ProbeOutcome:
-        target: PostgresTarget = settings_from_env(host=host, port=port, user=user, database=database)
+        target: PostgresTarget = settings_from_env(host=host, port=port, user=user, database=database,
+                                                   sslmode=sslmode, sslrootcert=sslrootcert)
         return probe_postgres(target, timeout=_duration(timeout, "--timeout"))
 
     _run(probe)

@@ -1,11 +1,16 @@
 """PostgreSQL probe: connect over TCP, authenticate, run ``SELECT 1``, expect ``1``.
 
-A minimal client of the PostgreSQL frontend/backend protocol 3.0 (startup, trust /
-cleartext / md5 / SCRAM-SHA-256 authentication, one simple query, terminate), written
-here instead of depending on a driver: the probe runs every few seconds and must stay
-cheap to import (no libpq, no C extension), and it needs nothing else a driver offers.
-TLS is not negotiated: the probe talks to 127.0.0.1 inside the container, or to a peer on a
-private overlay network. See docs/image.md ("Why no driver").
+A minimal client of the PostgreSQL frontend/backend protocol 3.0 (TLS negotiation,
+startup, trust / cleartext / md5 / SCRAM-SHA-256 authentication, one simple query,
+terminate), written here instead of depending on a driver: the probe runs every few
+seconds and must stay cheap to import (no libpq, no C extension), and it needs nothing
+else a driver offers. See docs/image.md ("Why no driver").
+
+TLS follows libpq's ``sslmode`` (``PGSSLMODE``): ``disable``; ``prefer`` (the default:
+TLS when the server offers it, plaintext when it does not or the handshake fails);
+``require`` (TLS or unhealthy; the certificate is checked only when a root certificate is
+given, as libpq does); ``verify-ca`` (the chain against ``sslrootcert`` /
+``PGSSLROOTCERT``, else the system store); ``verify-full`` (also the host name).
 
 Settings come from the official image's variables (``POSTGRES_USER``, ``POSTGRES_DB``,
 ``POSTGRES_PASSWORD`` and their ``*_FILE`` variants): :func:`settings_from_env`.
@@ -25,11 +30,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # ssl is imported when TLS is negotiated: a probe in plaintext does not pay for it
+    import ssl
 
 from dockline.health.outcome import Healthy, ProbeOutcome, Unhealthy, network_failure
 
 DEFAULT_TIMEOUT = timedelta(seconds=3)
 PROTOCOL_3_0 = 196608
+SSL_REQUEST = 80877103
+SSLMODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,8 @@ class PostgresTarget:
     user: str = "postgres"
     database: str = "postgres"
     password: str = field(default="", repr=False)
+    sslmode: str = "prefer"  # libpq's: disable | prefer | require | verify-ca | verify-full
+    sslrootcert: str | None = None  # CA file for verify-ca / verify-full (and require, like libpq)
 
     def describe(self) -> str:
         return f"postgres at {self.host}:{self.port} (db {self.database}, user {self.user})"
@@ -70,6 +83,8 @@ def settings_from_env(
     port: int | None = None,
     user: str | None = None,
     database: str | None = None,
+    sslmode: str | None = None,
+    sslrootcert: str | None = None,
 ) -> PostgresTarget:
     """The official image's conventions: user defaults to ``postgres``, db to the user."""
     e = os.environ if env is None else env
@@ -77,7 +92,14 @@ def settings_from_env(
     d = database or _file_var(e, "POSTGRES_DB") or u
     pw = _file_var(e, "POSTGRES_PASSWORD")
     p = port if port is not None else int(e.get("PGPORT", "5432") or "5432")
-    return PostgresTarget(host=host or "127.0.0.1", port=p, user=u, database=d, password=pw)
+    mode = (sslmode or e.get("PGSSLMODE") or "prefer").strip().lower()
+    if mode not in SSLMODES:
+        raise SettingsError(f"sslmode {mode!r}: should be one of {', '.join(SSLMODES)}")
+    root = sslrootcert or e.get("PGSSLROOTCERT") or None
+    if root is not None and not Path(root).is_file():
+        raise SettingsError(f"sslrootcert: no such file {root}")
+    return PostgresTarget(host=host or "127.0.0.1", port=p, user=u, database=d, password=pw, sslmode=mode,
+                          sslrootcert=root)
 
 
 # --------------------------------------------------------------------------- SCRAM
@@ -269,10 +291,80 @@ def probe_postgres(target: PostgresTarget, *, timeout: timedelta = DEFAULT_TIMEO
             return "the error message contained the password and is withheld"
         return text
 
-    sock: socket.socket | None = None
+    tls = ""
     try:
-        sock = socket.create_connection((target.host, target.port), timeout=seconds)
-        conn = _Conn(sock, start + seconds)
+        values, tls = _session(target, start + seconds, seconds, tls=target.sslmode != "disable")
+    except _TlsFallback:  # prefer: the handshake failed, try without TLS like libpq
+        try:
+            values, tls = _session(target, start + seconds, max(start + seconds - time.monotonic(), 0.001),
+                                   tls=False)
+        except (ServerError, ProtocolError) as e:
+            return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
+        except OSError as e:
+            return network_failure(where, e, seconds, elapsed())
+    except (ServerError, ProtocolError) as e:
+        return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
+    except OSError as e:
+        return network_failure(where, e, seconds, elapsed())
+    took = elapsed()
+    over = f" over {tls}" if tls else ""
+    if values == ["1"]:
+        return Healthy(f"{where} answered SELECT 1{over} in {took.total_seconds() * 1000:.0f} ms", took)
+    return Unhealthy(f"{where}: SELECT 1 answered {values!r}", took)
+
+
+class _TlsFallback(Exception):
+    """sslmode=prefer and the TLS handshake failed: retry in plaintext."""
+
+
+def _tls_context(target: PostgresTarget) -> ssl.SSLContext:
+    import ssl
+
+    verify = target.sslmode in ("verify-ca", "verify-full") or (
+        target.sslmode == "require" and target.sslrootcert is not None)
+    ctx = ssl.create_default_context(cafile=target.sslrootcert) if verify else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = target.sslmode == "verify-full"
+    ctx.verify_mode = ssl.CERT_REQUIRED if verify else ssl.CERT_NONE
+    return ctx
+
+
+def _negotiate_tls(sock: socket.socket, target: PostgresTarget, deadline: float) -> socket.socket:
+    """Send SSLRequest; wrap the socket when the server says ``S``. Raises ProtocolError
+    when TLS is required and not offered, _TlsFallback when ``prefer`` fails the handshake."""
+    conn = _Conn(sock, deadline)
+    conn.send(struct.pack("!II", 8, SSL_REQUEST))
+    answer = conn._read(1)
+    if answer == b"N":
+        if target.sslmode != "prefer":
+            raise ProtocolError(f"the server does not offer TLS (sslmode={target.sslmode})")
+        return sock
+    if answer != b"S":
+        raise ProtocolError("not a PostgreSQL server (bad answer to the TLS request)")
+    import ssl
+
+    try:
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        return _tls_context(target).wrap_socket(sock, server_hostname=target.host)
+    except ssl.SSLCertVerificationError as e:
+        raise ProtocolError(f"TLS certificate not trusted (sslmode={target.sslmode}): "
+                            f"{e.verify_message or e.reason}") from None
+    except (ssl.SSLError, OSError) as e:
+        if target.sslmode == "prefer" and not isinstance(e, TimeoutError):
+            raise _TlsFallback from None
+        if isinstance(e, ssl.SSLError):
+            raise ProtocolError(f"TLS handshake failed: {e.reason or e}") from None
+        raise
+
+
+def _session(target: PostgresTarget, deadline: float, seconds: float, *, tls: bool) -> tuple[list[str | None], str]:
+    """One connection: (TLS,) startup, authentication, SELECT 1. Returns the values and the
+    TLS version ("" in plaintext)."""
+    sock: socket.socket | None = socket.create_connection((target.host, target.port), timeout=seconds)
+    try:
+        assert sock is not None
+        if tls:
+            sock = _negotiate_tls(sock, target, deadline)
+        conn = _Conn(sock, deadline)
         params = {"user": target.user, "database": target.database,
                   "application_name": "dockline-healthcheck"}
         body = struct.pack("!I", PROTOCOL_3_0)
@@ -285,14 +377,8 @@ def probe_postgres(target: PostgresTarget, *, timeout: timedelta = DEFAULT_TIMEO
             conn.send(_msg(b"X", b""))
         except OSError:
             pass
-    except (ServerError, ProtocolError) as e:
-        return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
-    except OSError as e:
-        return network_failure(where, e, seconds, elapsed())
+        version = sock.version() if hasattr(sock, "version") else None
+        return values, version or ""
     finally:
         if sock is not None:
             sock.close()
-    took = elapsed()
-    if values == ["1"]:
-        return Healthy(f"{where} answered SELECT 1 in {took.total_seconds() * 1000:.0f} ms", took)
-    return Unhealthy(f"{where}: SELECT 1 answered {values!r}", took)

@@ -209,6 +209,31 @@ def test_settings_from_env(tmp_path: Path) -> None:
         settings_from_env({"POSTGRES_PASSWORD_FILE": str(tmp_path / "missing")})
 
 
+def test_settings_sslmode(tmp_path: Path) -> None:
+    assert settings_from_env({}).sslmode == "prefer"
+    assert settings_from_env({"PGSSLMODE": "Require"}).sslmode == "require"
+    assert settings_from_env({"PGSSLMODE": "require"}, sslmode="disable").sslmode == "disable"
+    with pytest.raises(SettingsError, match="sslmode 'sometimes': should be one of disable, prefer"):
+        settings_from_env({}, sslmode="sometimes")
+    with pytest.raises(SettingsError, match="sslrootcert: no such file"):
+        settings_from_env({"PGSSLROOTCERT": str(tmp_path / "ca.pem")})
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    assert settings_from_env({"PGSSLROOTCERT": str(ca)}).sslrootcert == str(ca)
+
+
+def test_postgres_tls_modes_against_a_server_without_tls() -> None:
+    # the fake answers "N" to the TLS request, like a server with ssl=off
+    with fake_postgres(PgBehaviour()) as port:
+        for mode in ("disable", "prefer"):
+            out = probe_postgres(PostgresTarget(port=port, sslmode=mode))
+            assert isinstance(out, Healthy) and " over " not in out.message, (mode, out)
+        for mode in ("require", "verify-ca", "verify-full"):
+            out = probe_postgres(PostgresTarget(port=port, sslmode=mode))
+            assert isinstance(out, Unhealthy), mode
+            assert f"the server does not offer TLS (sslmode={mode})" in out.message
+
+
 # ---------------------------------------------------------------- outcomes and waiting
 def test_line_and_exit_code() -> None:
     assert line(Healthy("x", timedelta(0))) == "[HEALTHCHECK] healthy: x"

@@ -476,6 +476,40 @@ class Engine:
             raise BuildFailed("build finished without an image id", "\n".join(last[-10:]) or None)
         return str(image_id)
 
+    def push_image(self, ref: str, *, on_line: Callable[[str], None] | None = None) -> str:
+        """Push ``ref`` (``registry/repo:tag``) to its registry with the engine's stored
+        credentials; stream status lines to ``on_line``. Returns the manifest digest the
+        registry reports. Raises ``EngineError`` with the registry's message."""
+        from dockline.errors import EngineError
+
+        repository, tag = docker.utils.parse_repository_tag(ref)
+        if tag is not None and tag.startswith("sha256:"):
+            from dockline.errors import UsageError
+
+            raise UsageError(f"push {ref}: push a tag, not a digest", "name the image as REGISTRY/REPO:TAG")
+        stream = self.call("the image push", self._api.push, repository, tag=tag or "latest", stream=True,
+                           decode=True)
+        digest = None
+        try:
+            for chunk in stream:
+                if "error" in chunk or "errorDetail" in chunk:
+                    msg = str(chunk.get("error") or (chunk.get("errorDetail") or {}).get("message") or "").strip()
+                    raise EngineError(f"push of {ref} failed: {msg}",
+                                      "is the registry reachable, and are you logged in (docker login)?")
+                status = str(chunk.get("status") or "")
+                if status and on_line and chunk.get("id") is None:
+                    on_line(status)
+                aux = chunk.get("aux")
+                if isinstance(aux, dict) and aux.get("Digest"):
+                    digest = str(aux["Digest"])
+        except DocklineError:
+            raise
+        except Exception as e:
+            raise _translate(e, "the image push") from e
+        if digest is None:
+            raise EngineError(f"push of {ref} finished without a digest from the registry")
+        return digest
+
     def tag_image(self, ref: str, repository: str, tag: str) -> None:
         self.call("the image tag", self._api.tag, ref, repository, tag)
 

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "history": "deploy",
     "lint": "lint",
     "poll": "router",
+    "push": "image",
     "rm": "deploy",
     "rollback": "deploy",
     "route": "router",

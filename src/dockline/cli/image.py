@@ -80,6 +80,30 @@ def build_cmd(context: Path, dockerfile: Path | None, tags: tuple[str, ...], bui
                           "labels": dict(plan.labels), "build_args": dict(plan.buildargs)})
 
 
+# --------------------------------------------------------------------------- push
+@click.command("push")
+@click.argument("images", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the pushed references and digests as JSON on stdout.")
+def push_cmd(images: tuple[str, ...], as_json: bool) -> None:
+    """Push IMAGES (REGISTRY/REPO:TAG) with the engine's stored credentials and print the
+    digest each one has in the registry: deploy by digest, or check what --resolve-image
+    will pin. Stops at the first failure (exit 1)."""
+    from dockline.engine import Engine
+
+    eng = Engine.connect()
+    pushed = []
+    for ref in images:
+        if eng.image_id(ref) is None:
+            raise UsageError(f"push {ref}: no such local image", "build or tag it first (dockline build -t REF)")
+        output.info(f"pushing {ref}")
+        digest = eng.push_image(ref, on_line=lambda s: output.info(f"  {s}"))
+        repo = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+        output.success(f"pushed {ref}: {repo}@{digest}")
+        pushed.append({"image": ref, "digest": digest, "pinned": f"{repo}@{digest}"})
+    if as_json:
+        output.emit_json(pushed)
+
+
 # --------------------------------------------------------------------------- verify
 def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
@@ -244,4 +268,5 @@ def scaffold_cmd(context: Path, probe: str, probe_url: str | None, probe_tcp: st
 def register(cli: click.Group) -> None:
     cli.add_command(build_cmd)
     cli.add_command(verify_cmd)
+    cli.add_command(push_cmd)
     cli.add_command(scaffold_cmd)

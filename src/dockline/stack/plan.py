@@ -54,8 +54,9 @@ def make_plan(engine: Any, stack: str, doc: Mapping[str, Any], versions: Sequenc
               warnings: Sequence[str] = ()) -> Plan:
     """Plan against the engine's current state (reads only)."""
     prefix = f"{stack}_"
-    live = {s.name[len(prefix):]: s.image.split("@", 1)[0]
-            for s in engine.services(labels={STACK_NAMESPACE_LABEL: stack}) if s.name.startswith(prefix)}
+    pinned = {s.name[len(prefix):]: s.image for s in engine.services(labels={STACK_NAMESPACE_LABEL: stack})
+              if s.name.startswith(prefix)}
+    live = {svc: image.split("@", 1)[0] for svc, image in pinned.items()}
     have = {c.name for c in engine.configs({"dockline.stack": stack})} | {
         s.name for s in engine.secrets({"dockline.stack": stack})}
     objects = tuple(ObjectChange(v.kind, v.key, v.name, "keep" if v.name in have else "create") for v in versions)
@@ -71,9 +72,25 @@ def make_plan(engine: Any, stack: str, doc: Mapping[str, Any], versions: Sequenc
         digest = None
         if ch.image and ch.action != "remove":
             digest = engine.image_digest(ch.image, registry=True) if resolve_registry else None
+            moved = digest_moved(pinned.get(ch.service, ""), ch.image, digest)
+            if moved and ch.action != "create":
+                # the same tag names another image in the registry: the swarm will update to it
+                ch = ServiceChange(ch.service, "update", tuple(dict.fromkeys((*ch.changed_fields, "image digest"))),
+                                   ch.image)
             digest = digest or engine.image_digest(ch.image)
         services.append(ServiceChange(ch.service, ch.action, ch.changed_fields, ch.image, digest))
     return Plan(stack, tuple(services), objects, tuple(warnings))
+
+
+def digest_moved(live_image: str, image: str, registry_digest: str | None) -> bool:
+    """Whether a service running ``live_image`` (``repo:tag@sha256:...`` as the swarm pins
+    it) would move to another image when ``image`` resolves to ``registry_digest``. Pure."""
+    if not registry_digest or "@" not in live_image or "@" in image:
+        return False
+    name, _, pinned = live_image.partition("@")
+    if ":" not in image.rsplit("/", 1)[-1]:
+        image += ":latest"  # the swarm pins the tag it resolved
+    return name == image and pinned != registry_digest
 
 
 def _refs(spec: Mapping[str, Any], section: str) -> list[str]:

@@ -8,8 +8,10 @@ file, which also exercises merging) and removed in teardown.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
+import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -361,3 +363,82 @@ def test_tasks_failing_past_the_restart_policy_fail_the_deploy(stack: Stack, dem
     assert "task slot 1 failed 3 times" in (web.reason or "")
     assert "[HEALTHCHECK] web not healthy" in (web.last_health_output or "")
     assert res.outcome.elapsed < OPTS.timeout  # decided, not timed out
+
+
+# ---------------------------------------------------------------- a real registry
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The distribution registry (Debian's docker-registry, installed by scripts/test) on a
+    loopback port; the engine treats 127.0.0.0/8 registries as insecure (plain HTTP)."""
+    exe = shutil.which("docker-registry")
+    assert exe, "docker-registry is not installed: scripts/test installs it (apt install docker-registry)"
+    port = free_port()
+    root = tmp_path_factory.mktemp("registry")
+    cfg = root / "config.yml"
+    cfg.write_text(yaml.safe_dump({"version": 0.1, "log": {"level": "warn"},
+                                   "storage": {"filesystem": {"rootdirectory": str(root / "data")}},
+                                   "http": {"addr": f"127.0.0.1:{port}"}}))
+    with (root / "registry.log").open("w") as log:
+        proc = subprocess.Popen([exe, "serve", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        end = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < end, (root / "registry.log").read_text()[-2000:]
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_push_deploy_by_digest_and_plan_a_moved_tag(stack: Stack, registry: str, demo_images: dict[str, str],
+                                                     swarm: Any) -> None:
+    repo = f"{registry}/dockline-test/stack-demo"
+    ref = f"{repo}:{stack.name}"
+    nowhere = f"127.0.0.1:{free_port()}/nothing/here"
+    runner = CliRunner()
+    try:
+        swarm.tag_image(demo_images["v1"], repo, stack.name)
+        pushed = runner.invoke(cli, ["push", ref, "--json"])
+        assert pushed.exit_code == 0, pushed.output
+        first = json.loads(pushed.stdout)[0]["digest"]
+        assert first.startswith("sha256:")
+
+        def deploy(*args: str) -> Any:
+            argv = ["deploy", stack.name, *[a for f in stack.files for a in ("-c", str(f))], "--timeout", "90s", *args]
+            return runner.invoke(cli, argv, env={**stack.env, "WEB_IMAGE": ref, "API_IMAGE": ref})
+
+        res = deploy("--resolve-image", "always")
+        assert res.exit_code == 0, res.output
+        assert swarm.service(f"{stack.name}_web").image == f"{ref}@{first}"  # pinned to the registry's digest
+
+        # the same tag now names another image in the registry
+        swarm.tag_image(demo_images["never"], repo, stack.name)
+        pushed = runner.invoke(cli, ["push", ref, "--json"])
+        assert pushed.exit_code == 0, pushed.output
+        second = json.loads(pushed.stdout)[0]["digest"]
+        assert second != first
+        plan = deploy("--dry-run", "--resolve-image", "always")
+        assert plan.exit_code == 0, plan.output
+        assert f"service {stack.name}_web: update: image digest  image {ref} ({second})" in plan.output, plan.output
+        # without asking the registry the files look unchanged: what the lookup is for
+        blind = deploy("--dry-run", "--resolve-image", "never")
+        assert f"service {stack.name}_web: unchanged" in blind.output, blind.output
+        assert swarm.service(f"{stack.name}_web").image == f"{ref}@{first}"  # dry runs changed nothing
+
+        # pushes that cannot work: one clear line each
+        bad = runner.invoke(cli, ["push", f"{nowhere}:1"])
+        assert bad.exit_code == 2 and "no such local image" in bad.output, bad.output
+        swarm.tag_image(demo_images["v1"], nowhere, "1")
+        bad = runner.invoke(cli, ["push", f"{nowhere}:1"])
+        assert bad.exit_code == 1 and f"push of {nowhere}:1 failed" in bad.output, bad.output
+        assert "Traceback" not in bad.output
+    finally:
+        swarm.remove_image(ref, force=True)
+        swarm.remove_image(f"{nowhere}:1", force=True)

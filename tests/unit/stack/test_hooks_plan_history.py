@@ -119,3 +119,15 @@ def test_rollback_target() -> None:
     assert history.rollback_target(recs, 1).version == 1  # type: ignore[union-attr]
     assert history.rollback_target(recs[:1], None) is None
     assert history.rollback_target(recs, 9) is None
+
+
+def test_digest_moved() -> None:
+    from dockline.stack.plan import digest_moved
+
+    live = "reg:5000/app/web:v1@sha256:aaa"
+    assert digest_moved(live, "reg:5000/app/web:v1", "sha256:bbb")
+    assert not digest_moved(live, "reg:5000/app/web:v1", "sha256:aaa")
+    assert not digest_moved(live, "reg:5000/app/web:v1", None)  # the registry did not answer
+    assert not digest_moved("reg:5000/app/web:v1", "reg:5000/app/web:v1", "sha256:bbb")  # not pinned
+    assert not digest_moved(live, "reg:5000/app/web:v2", "sha256:bbb")  # another tag: a field change
+    assert digest_moved("app/web:latest@sha256:aaa", "app/web", "sha256:bbb")  # the implicit tag

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-_FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github",
-                   "tty", "codeclimate", "gitlab_codeclimate"]
+_FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github", "gnu", "codacy", "sonarqube",
+                   "junit", "tty", "codeclimate", "gitlab_codeclimate"]
 
 
 @click.command("lint")

@@ -1,4 +1,5 @@
-"""Render lint results: human (rich markup), json, sarif 2.1.0, checkstyle, gitlab, github.
+"""Render lint results: human (rich markup), json, sarif 2.1.0, checkstyle, gitlab, github,
+gnu, codacy, sonarqube and junit (hadolint's formats of those names).
 
 Pure: every renderer takes the results and returns a string; the CLI prints it.
 """
@@ -222,16 +223,90 @@ def to_github(results: Sequence[FileResult]) -> str:
     return "\n".join(lines)
 
 
+# ---- gnu: program:file:line:column: message ----------------------------------------------------
+
+
+def to_gnu(results: Sequence[FileResult]) -> str:
+    """GNU error format (editors and compilation buffers jump to it)."""
+    return "\n".join(f"dockline:{f.path}:{f.line}:{f.column}: {f.rule} {f.severity.label}: {f.message}"
+                     for f in all_findings(results))
+
+
+# ---- codacy: one JSON object per line ----------------------------------------------------------
+
+
+def to_codacy(results: Sequence[FileResult]) -> str:
+    """Codacy's tool result lines ``{filename, line, message, patternId}``."""
+    return "\n".join(json.dumps({"filename": f.path, "line": f.line, "message": f.message, "patternId": f.rule})
+                     for f in all_findings(results))
+
+
+# ---- sonarqube generic issue import -----------------------------------------------------------
+
+_SONAR_SEVERITY = {Severity.ERROR: "CRITICAL", Severity.WARNING: "MAJOR", Severity.INFO: "MINOR",
+                   Severity.STYLE: "INFO"}
+
+
+def to_sonarqube(results: Sequence[FileResult]) -> str:
+    """SonarQube's generic issue import format (``sonar.externalIssuesReportPaths``)."""
+    issues = []
+    for f in all_findings(results):
+        issues.append({
+            "engineId": "dockline",
+            "ruleId": f.rule,
+            "severity": _SONAR_SEVERITY[f.severity],
+            "type": "BUG" if f.severity is Severity.ERROR else "CODE_SMELL",
+            "primaryLocation": {"message": f.message, "filePath": f.path,
+                                "textRange": {"startLine": f.line, "endLine": max(f.line, f.end_line),
+                                              "startColumn": f.column - 1}},
+        })
+    return json.dumps({"issues": issues}, indent=2)
+
+
+# ---- junit xml ---------------------------------------------------------------------------------
+
+
+def to_junit(results: Sequence[FileResult]) -> str:
+    """JUnit XML for CI test reports: a suite per file, a failing test case per finding, an
+    erroring one for a file that could not be checked, a passing one for a clean file."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    out = ['<?xml version="1.0" encoding="UTF-8"?>']
+    suites = []
+    total = failures = errors = 0
+    for r in results:
+        cases = []
+        if r.error is not None:
+            e = _error_finding(r)
+            cases.append(f'    <testcase classname={quoteattr(r.path)} name={quoteattr(f"{e.rule} line {e.line}")}>\n'
+                         f'      <error type="DL1000" message={quoteattr(e.message)}>'
+                         f"{escape(f'{r.path}:{e.line}:{e.column}: {e.message}')}</error>\n    </testcase>")
+            errors += 1
+        for f in r.findings:
+            cases.append(f'    <testcase classname={quoteattr(r.path)} name={quoteattr(f"{f.rule} line {f.line}")}>\n'
+                         f'      <failure type={quoteattr(f.severity.label)} message={quoteattr(f.message)}>'
+                         f"{escape(f'{f.path}:{f.line}:{f.column}: {f.rule} {f.severity.label}: {f.message}')}"
+                         "</failure>\n    </testcase>")
+            failures += 1
+        if not cases:
+            cases.append(f'    <testcase classname={quoteattr(r.path)} name="no findings"/>')
+        total += len(cases)
+        bad_here = sum(1 for c in cases if "<failure" in c)
+        err_here = sum(1 for c in cases if "<error" in c)
+        suites.append(f'  <testsuite name={quoteattr(r.path)} tests="{len(cases)}" failures="{bad_here}" '
+                      f'errors="{err_here}">\n' + "\n".join(cases) + "\n  </testsuite>")
+    out.append(f'<testsuites name="dockline lint" tests="{total}" failures="{failures}" errors="{errors}">')
+    out.extend(suites)
+    out.append("</testsuites>")
+    return "\n".join(out)
+
+
 def render(fmt: str, results: Sequence[FileResult], rules: dict[str, Rule]) -> str:
     """Dispatch on the format name (machine formats only; human is printed by the CLI)."""
-    if fmt == "json":
-        return to_json(results)
     if fmt == "sarif":
         return to_sarif(results, rules)
-    if fmt == "checkstyle":
-        return to_checkstyle(results)
-    if fmt == "gitlab":
-        return to_gitlab(results)
-    if fmt == "github":
-        return to_github(results)
-    raise ValueError(f"unknown format {fmt!r}")
+    renderers = {"json": to_json, "checkstyle": to_checkstyle, "gitlab": to_gitlab, "github": to_github,
+                 "gnu": to_gnu, "codacy": to_codacy, "sonarqube": to_sonarqube, "junit": to_junit}
+    if fmt not in renderers:
+        raise ValueError(f"unknown format {fmt!r}")
+    return renderers[fmt](results)

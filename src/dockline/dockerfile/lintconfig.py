@@ -51,7 +51,7 @@ _KNOWN_KEYS = {
 }
 SHELLCHECK_MODES = ("auto", "always", "never")
 _RULE_ID = re.compile(r"^[A-Z]{2,4}\d{3,5}$")
-FORMATS = ("human", "json", "sarif", "checkstyle", "gitlab", "github")
+FORMATS = ("human", "json", "sarif", "checkstyle", "gitlab", "github", "gnu", "codacy", "sonarqube", "junit")
 FORMAT_ALIASES = {"tty": "human", "text": "human", "codeclimate": "gitlab", "gitlab_codeclimate": "gitlab",
                   "gitlab-codeclimate": "gitlab", "github-actions": "github"}
 

@@ -76,6 +76,44 @@ def test_github_annotations_escape(results: list[FileResult]) -> None:
     assert "file=dir/Dockerfile%2C with%3Acomma%25.Dockerfile" in text
 
 
+def test_gnu_lines(results: list[FileResult]) -> None:
+    import re
+
+    lines = formats.to_gnu(results).splitlines()
+    assert lines and all(re.match(r"^dockline:.+:\d+:\d+: [A-Z]+\d+ (error|warning|info|style): ", ln) for ln in lines)
+    assert "dockline:broken.Dockerfile:2:1: DL1000 error: unknown instruction: NOPE" in lines
+
+
+def test_codacy_one_object_per_line(results: list[FileResult]) -> None:
+    rows = [json.loads(ln) for ln in formats.to_codacy(results).splitlines()]
+    assert rows and all(set(r) == {"filename", "line", "message", "patternId"} for r in rows)
+    assert {"filename": "broken.Dockerfile", "line": 2, "message": "unknown instruction: NOPE",
+            "patternId": "DL1000"} in rows
+
+
+def test_sonarqube_generic_issues(results: list[FileResult]) -> None:
+    issues = json.loads(formats.to_sonarqube(results))["issues"]
+    assert len(issues) == len(formats.all_findings(results))
+    for i in issues:
+        assert i["engineId"] == "dockline" and i["severity"] in {"CRITICAL", "MAJOR", "MINOR", "INFO"}
+        assert i["type"] in {"BUG", "CODE_SMELL"}
+        rng = i["primaryLocation"]["textRange"]
+        assert rng["startLine"] >= 1 and rng["endLine"] >= rng["startLine"] and rng["startColumn"] >= 0
+
+
+def test_junit_counts_and_clean_files(results: list[FileResult]) -> None:
+    clean = lint_bytes(b'FROM debian:12.7\nUSER 10001\nCMD ["/bin/true"]\n', "clean.Dockerfile")
+    assert not clean.findings
+    root = ET.fromstring(formats.to_junit([*results, clean]))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["dir/Dockerfile, with:comma%.Dockerfile", "broken.Dockerfile",
+                                               "clean.Dockerfile"]
+    assert int(suites[0].get("failures", "0")) == len(results[0].findings) > 0
+    assert suites[1].get("errors") == "1" and suites[1].find("testcase/error") is not None
+    assert suites[2].get("failures") == "0" and suites[2].find("testcase").get("name") == "no findings"
+    assert int(root.get("tests", "0")) == sum(int(s.get("tests", "0")) for s in suites)
+
+
 def test_human_has_location_source_and_escapes_markup() -> None:
     r = lint_bytes(b"FROM debian\nRUN echo [bold]x[/bold] && cd /\n", "Dockerfile")
     text = formats.human([r])
@@ -89,7 +127,7 @@ def test_human_has_location_source_and_escapes_markup() -> None:
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-@pytest.mark.parametrize("fmt", ["human", "json", "checkstyle", "github"])
+@pytest.mark.parametrize("fmt", ["human", "json", "checkstyle", "github", "gnu", "codacy", "sonarqube", "junit"])
 def test_rendered_output_matches_snapshot(fmt: str) -> None:
     """Rendered output is compared with a committed snapshot; regenerate on purpose
     with DOCKLINE_UPDATE_SNAPSHOTS=1."""
@@ -99,6 +137,7 @@ def test_rendered_output_matches_snapshot(fmt: str) -> None:
     res = [lint_bytes(src, "tests/rules/DL3025/bad.Dockerfile"), lint_bytes(b"FROM a\nNOPE x\n", "broken.Dockerfile")]
     text = formats.human(res) if fmt == "human" else formats.render(fmt, res, registry())
     snap = SNAPSHOTS / f"sample.{fmt}.txt"
-    if os.environ.get("DOCKLINE_UPDATE_SNAPSHOTS") == "1" or not snap.exists():
+    if os.environ.get("DOCKLINE_UPDATE_SNAPSHOTS") == "1":
         snap.write_text(text + "\n", encoding="utf-8")
+    assert snap.exists(), f"no snapshot {snap.name}: write it with DOCKLINE_UPDATE_SNAPSHOTS=1 and review it"
     assert snap.read_text(encoding="utf-8") == text + "\n"

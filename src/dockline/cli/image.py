@@ -97,7 +97,7 @@ def push_cmd(images: tuple[str, ...], as_json: bool) -> None:
             raise UsageError(f"push {ref}: no such local image", "build or tag it first (dockline build -t REF)")
         output.info(f"pushing {ref}")
         digest = eng.push_image(ref, on_line=lambda s: output.info(f"  {s}"))
-        repo = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+        repo, _tag = split_tag(ref)
         output.success(f"pushed {ref}: {repo}@{digest}")
         pushed.append({"image": ref, "digest": digest, "pinned": f"{repo}@{digest}"})
     if as_json:

@@ -27,8 +27,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockline.dockerfile.model import Dockerfile, Instruction, Stage
+
+if TYPE_CHECKING:  # the lint engine imports this module lazily; no import cycle at run time
+    from dockline.dockerfile.lint import RunInfo
 
 EXCLUDED = (1090, 1091, 2187)  # hadolint's exclusions: `source` targets, ash
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
@@ -160,17 +164,16 @@ def _script(df: Dockerfile, ins: Instruction, at: Instruction, dialect: str, nam
     return ShScript(at, dialect, "\n".join([*header, *body]) + "\n", tuple([0] * len(header) + where))
 
 
-def scripts_for(df: Dockerfile, runs: Iterable[object]) -> list[ShScript]:
+def scripts_for(df: Dockerfile, runs: Iterable[RunInfo]) -> list[ShScript]:
     """The ShellCheck scripts of ``runs`` (the lint engine's ``RunInfo`` objects)."""
     stages = {st.index: st for st in df.stages}
     out: list[ShScript] = []
     for r in runs:
-        ins: Instruction = r.instruction  # type: ignore[attr-defined]
-        at: Instruction = r.at  # type: ignore[attr-defined]
-        dialect = dialect_of(r.shell)  # type: ignore[attr-defined]
+        ins, at = r.instruction, r.at
+        dialect = dialect_of(r.shell)
         if ins.json_form or dialect is None:
             continue
-        names = _declared(df, r.stage, at.pos.line, stages)  # type: ignore[attr-defined]
+        names = _declared(df, r.stage, at.pos.line, stages)
         s = _script(df, ins, at, dialect, names)
         if s is not None:
             out.append(s)

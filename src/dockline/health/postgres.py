@@ -192,7 +192,7 @@ class _Conn:
         self.sock.settimeout(self._remaining())
         self.sock.sendall(data)
 
-    def _read(self, n: int) -> bytes:
+    def read(self, n: int) -> bytes:
         while len(self.buf) < n:
             self.sock.settimeout(self._remaining())
             chunk = self.sock.recv(65536)
@@ -203,12 +203,12 @@ class _Conn:
         return out
 
     def receive(self) -> tuple[bytes, bytes]:
-        head = self._read(5)
+        head = self.read(5)
         kind = head[:1]
         (length,) = struct.unpack("!I", head[1:])
         if length < 4 or length > 1 << 24:
             raise ProtocolError("not a PostgreSQL server (bad message length)")
-        body = self._read(length - 4)
+        body = self.read(length - 4)
         if kind == b"E":
             raise ServerError(_error_text(body))
         return kind, body
@@ -333,7 +333,7 @@ def _negotiate_tls(sock: socket.socket, target: PostgresTarget, deadline: float)
     when TLS is required and not offered, _TlsFallback when ``prefer`` fails the handshake."""
     conn = _Conn(sock, deadline)
     conn.send(struct.pack("!II", 8, SSL_REQUEST))
-    answer = conn._read(1)
+    answer = conn.read(1)
     if answer == b"N":
         if target.sslmode != "prefer":
             raise ProtocolError(f"the server does not offer TLS (sslmode={target.sslmode})")

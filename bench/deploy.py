@@ -36,7 +36,7 @@ import yaml
 
 from dockline.engine import Engine
 from dockline.stack.deploy import prepare, remove_stack, swarm_document
-from dockline.stack.model import STACK_NAMESPACE_LABEL
+from dockline.swarm.model import STACK_NAMESPACE_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "examples" / "stack-demo"

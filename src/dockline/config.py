@@ -14,32 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from dockline.durations import parse_duration
 from dockline.errors import ConfigError
-
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
-
-
-def parse_duration(text: str | float, key: str = "value") -> timedelta:
-    """``90s``, ``5m``, ``1h30m``, ``250ms`` or a number of seconds -> timedelta."""
-    if isinstance(text, bool):
-        raise ConfigError(f"{key}: should be a duration like 90s, 5m or 1h30m")
-    if isinstance(text, (int, float)):
-        if text < 0:
-            raise ConfigError(f"{key}: should not be negative")
-        return timedelta(seconds=text)
-    s = str(text).strip()
-    m = _DURATION.match(s)
-    if not s or m is None or not any(m.groups()):
-        raise ConfigError(f"{key}: should be a duration like 90s, 5m or 1h30m (got {s!r})")
-    h, mi, se, ms = (float(g) if g else 0.0 for g in m.groups())
-    return timedelta(hours=h, minutes=mi, seconds=se, milliseconds=ms)
 
 
 @dataclass(frozen=True)

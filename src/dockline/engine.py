@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -28,7 +27,6 @@ import docker
 import docker.errors
 import requests.exceptions
 
-from dockline.cluster.nodes import ManagerStatus, NodeInfo
 from dockline.errors import (
     DocklineError,
     EngineError,
@@ -37,10 +35,16 @@ from dockline.errors import (
     NotSwarmManager,
     QuorumLost,
 )
-from dockline.stack.model import (
+from dockline.swarm.model import (
+    NO_LEADER_TEXT,
     ConfigInfo,
+    ContainerInfo,
     EngineEvent,
+    EngineInfo,
+    ImageHealthcheck,
+    ManagerStatus,
     NetworkInfo,
+    NodeInfo,
     PublishedPort,
     SecretInfo,
     ServiceInfo,
@@ -51,7 +55,6 @@ from dockline.stack.model import (
 log = logging.getLogger("dockline.engine")
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)
-NO_LEADER_TEXT = "does not have a leader"
 LOST_LEADER_TEXT = "lost leader status"  # raft, while the leader steps down (cluster)
 NOT_MANAGER_TEXT = "not a swarm manager"
 T = TypeVar("T")
@@ -89,66 +92,6 @@ def parse_time(value: str | None) -> datetime | None:
 
         dt = dt.replace(tzinfo=UTC)
     return dt
-
-
-# --------------------------------------------------------------------------- models
-@dataclass(frozen=True)
-class EngineInfo:
-    """What ``dockline engine check`` reports."""
-
-    server_version: str
-    api_version: str
-    os: str
-    swarm_state: str  # inactive | pending | active | error | locked
-    node_id: str | None
-    node_role: str | None  # manager | worker | None
-    control_available: bool
-    swarm_error: str | None
-    managers: int | None
-    nodes: int | None
-
-    @property
-    def is_manager(self) -> bool:
-        return self.swarm_state == "active" and self.control_available
-
-    @property
-    def quorum_lost(self) -> bool:
-        return bool(self.swarm_error and NO_LEADER_TEXT in self.swarm_error)
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    """A container, as dockline needs it."""
-
-    id: str
-    name: str
-    image: str
-    status: str  # created | running | exited | ...
-    exit_code: int | None
-    health: str | None  # starting | healthy | unhealthy | None (no healthcheck)
-    health_log: tuple[str, ...]
-    labels: Mapping[str, str]
-    ip_addresses: Mapping[str, str]  # network name -> address
-    ports: Mapping[str, tuple[str, ...]]  # "80/tcp" -> ("0.0.0.0:32768", ...)
-    started_at: datetime | None
-    finished_at: datetime | None
-    pid: int | None
-
-
-@dataclass(frozen=True)
-class ImageHealthcheck:
-    """An image's HEALTHCHECK (owner: image runtime). ``test`` is Docker's list form:
-    ``("CMD", ...)``, ``("CMD-SHELL", "...")`` or ``("NONE",)``."""
-
-    test: tuple[str, ...]
-    interval: timedelta | None
-    timeout: timedelta | None
-    start_period: timedelta | None
-    retries: int | None
-
-    @property
-    def disabled(self) -> bool:
-        return not self.test or self.test[0] == "NONE"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -15,8 +15,9 @@ import click
 from dockline import output
 from dockline.cli.router import no_route_option, route_after_deploy, unroute_before_rm
 from dockline.config import load_settings
+from dockline.durations import format_duration, parse_duration
 from dockline.engine import Engine
-from dockline.errors import UsageError
+from dockline.errors import ConfigError, UsageError
 from dockline.stack import history
 from dockline.stack.deploy import (
     RESOLVE_CHOICES,
@@ -29,7 +30,7 @@ from dockline.stack.deploy import (
     stack_status,
 )
 from dockline.stack.hooks import Hook
-from dockline.stack.model import Plan, format_duration, parse_duration
+from dockline.stack.model import Plan
 from dockline.stack.wait import Converged, ProgressSnapshot, ServiceState
 
 
@@ -37,8 +38,8 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     if value is None:
         return None
     try:
-        return parse_duration(value)
-    except ValueError as e:
+        return parse_duration(value, "--timeout")
+    except ConfigError as e:
         raise UsageError(f"--timeout: {e}") from e
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from dockline import output
-from dockline.config import parse_duration
+from dockline.durations import parse_duration
 from dockline.errors import DocklineError
 from dockline.health import (
     PostgresTarget,

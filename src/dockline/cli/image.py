@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from dockline import output
-from dockline.config import parse_duration
+from dockline.durations import parse_duration
 from dockline.entrypoint.scaffold import (
     HealthcheckTiming,
     ScaffoldRequest,

@@ -22,7 +22,7 @@ from dockline.router.poll import PollSummary, parse_target, poll
 from dockline.router.routes import LABEL_PATH, parse_route_option
 from dockline.router.stack import RouterStatus, router_down, router_status, router_up
 from dockline.router.watch import watch
-from dockline.stack.model import STACK_NAMESPACE_LABEL
+from dockline.swarm.model import STACK_NAMESPACE_LABEL
 
 ROUTER_ENV = "DOCKLINE_ROUTER"
 

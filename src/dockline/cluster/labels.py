@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import yaml
 
-from dockline.cluster.nodes import NodeInfo, resolve_node
+from dockline.cluster.nodes import resolve_node
 from dockline.errors import BadInputError, ConfigError
+from dockline.swarm.model import NodeInfo
 
 # Docker accepts almost any label key; we accept the reverse-DNS-ish subset that
 # placement constraints can name (swarmkit's key pattern) so every label is usable.

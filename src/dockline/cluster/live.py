@@ -19,11 +19,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from dockline.cluster.labels import NodeLabelPlan
-from dockline.cluster.nodes import ClusterReport, NodeInfo, assess
+from dockline.cluster.nodes import ClusterReport, assess
 from dockline.errors import EngineError, EngineTimeout, NotSwarmManager, QuorumLost
+from dockline.swarm.model import NodeInfo
 
 if TYPE_CHECKING:
-    from dockline.engine import EngineInfo
+    from dockline.swarm.model import EngineInfo
 
 log = logging.getLogger("dockline.cluster")
 

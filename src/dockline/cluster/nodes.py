@@ -1,67 +1,18 @@
 """Swarm nodes as dockline sees them, and the pure assessment behind ``cluster status``.
 
-:class:`NodeInfo` is what :meth:`dockline.engine.Engine.nodes` returns (the engine
-adapter builds it; no raw engine dict leaves ``engine.py``). :func:`assess` turns a node
+:class:`~dockline.swarm.model.NodeInfo` (in ``swarm/model.py``) is what the engine's
+``nodes()`` returns. :func:`assess` turns a node
 list into the quorum state and the warnings an operator should see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from dockline.cluster import quorum
 from dockline.cluster.quorum import RiskRow
-
-
-@dataclass(frozen=True)
-class ManagerStatus:
-    """Raft membership of a manager node."""
-
-    leader: bool
-    reachability: str  # reachable | unreachable | unknown
-    addr: str
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    """One swarm node."""
-
-    id: str
-    hostname: str
-    role: str  # manager | worker
-    availability: str  # active | pause | drain
-    state: str  # ready | down | unknown | disconnected
-    addr: str
-    engine_version: str
-    platform_os: str
-    platform_arch: str
-    labels: Mapping[str, str] = field(default_factory=dict)  # node labels (node.labels.*)
-    engine_labels: Mapping[str, str] = field(default_factory=dict)  # engine.labels.*
-    manager: ManagerStatus | None = None
-    version: int = 0  # the object version the engine needs for an update
-    nano_cpus: int = 0  # the node's CPUs x 1e9 (0: unknown)
-    memory_bytes: int = 0  # the node's memory (0: unknown)
-
-    @property
-    def is_manager(self) -> bool:
-        return self.role == "manager"
-
-    @property
-    def reachable(self) -> bool:
-        """A manager that takes part in Raft (the leader counts as reachable)."""
-        return self.manager is not None and (self.manager.leader or self.manager.reachability == "reachable")
-
-    @property
-    def schedulable(self) -> bool:
-        """The scheduler may put new tasks here."""
-        return self.availability == "active" and self.state == "ready"
-
-    def describe(self) -> str:
-        """``lab-w1 (worker, zone=east)``: for messages."""
-        labels = ", ".join(f"{k}={v}" for k, v in sorted(self.labels.items())) or "no labels"
-        extra = "" if self.schedulable else f", {self.availability}/{self.state}"
-        return f"{self.hostname} ({self.role}{extra}; {labels})"
+from dockline.swarm.model import NodeInfo
 
 
 @dataclass(frozen=True)

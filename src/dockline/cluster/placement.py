@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from dockline.cluster.nodes import NodeInfo
 from dockline.errors import BadInputError, PlacementError
+from dockline.swarm.model import NodeInfo
 
 # The key and value patterns of swarmkit (manager/constraint/constraint.go).
 _KEY = re.compile(r"[a-z_][a-z0-9\-_.]+", re.IGNORECASE)

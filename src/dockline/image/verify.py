@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from dockline.engine import ContainerInfo, ImageHealthcheck
 from dockline.errors import BadInputError
+from dockline.swarm.model import ContainerInfo, ImageHealthcheck
 
 LOG_TAIL = 30
 

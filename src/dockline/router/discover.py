@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dockline.cluster.nodes import NodeInfo
 from dockline.errors import RouteError
 from dockline.router.routes import (
     Route,
@@ -30,7 +29,13 @@ from dockline.router.routes import (
     routes_from_labels,
     validate_host,
 )
-from dockline.stack.model import STACK_NAMESPACE_LABEL, PublishedPort, ServiceInfo, TaskInfo
+from dockline.swarm.model import (
+    STACK_NAMESPACE_LABEL,
+    NodeInfo,
+    PublishedPort,
+    ServiceInfo,
+    TaskInfo,
+)
 
 if TYPE_CHECKING:
     from dockline.engine import Engine

@@ -27,7 +27,7 @@ import yaml
 from dockline.errors import DeployFailed, StackError
 from dockline.stack import compose, history
 from dockline.stack.hooks import Hook, HookRun, hooks_from_doc, run_hook
-from dockline.stack.model import STACK_NAMESPACE_LABEL, ObjectChange, Plan, ServiceChange
+from dockline.stack.model import ObjectChange, Plan, ServiceChange
 from dockline.stack.plan import make_plan
 from dockline.stack.wait import (
     Converged,
@@ -39,6 +39,7 @@ from dockline.stack.wait import (
     assess_service,
     wait_services,
 )
+from dockline.swarm.model import STACK_NAMESPACE_LABEL
 
 log = logging.getLogger("dockline.stack.deploy")
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from dockline.stack.model import ConfigInfo, HistoryRecord
+from dockline.stack.model import HistoryRecord
+from dockline.swarm.model import ConfigInfo
 
 LABEL = "dockline.history"
 LABEL_STACK = "dockline.history.stack"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dockline.stack.model import STACK_NAMESPACE_LABEL, ObjectChange, Plan, ServiceChange
+from dockline.stack.model import ObjectChange, Plan, ServiceChange
+from dockline.swarm.model import STACK_NAMESPACE_LABEL
 
 
 def diff_paths(old: Any, new: Any, path: str = "") -> list[str]:

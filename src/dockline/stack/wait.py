@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from dockline.stack.model import ServiceInfo, TaskInfo
+from dockline.swarm.model import ServiceInfo, TaskInfo
 
 log = logging.getLogger("dockline.stack.wait")
 

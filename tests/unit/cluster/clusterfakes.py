@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockline.cluster.nodes import ManagerStatus, NodeInfo
+from dockline.swarm.model import ManagerStatus, NodeInfo
 
 
 def node(

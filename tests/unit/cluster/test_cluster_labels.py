@@ -15,8 +15,8 @@ from dockline.cluster.labels import (
     plan_labels,
     render_change,
 )
-from dockline.cluster.nodes import NodeInfo
 from dockline.errors import BadInputError, ConfigError
+from dockline.swarm.model import NodeInfo
 
 FILE = """
 nodes:

@@ -10,8 +10,9 @@ from clusterfakes import Clock, lab_nodes, node
 
 from dockline.cluster.labels import plan_labels
 from dockline.cluster.live import apply_labels, read_nodes, read_report
-from dockline.cluster.nodes import NodeInfo, assess, quorum_state
+from dockline.cluster.nodes import assess, quorum_state
 from dockline.errors import EngineError, EngineTimeout, NotSwarmManager, QuorumLost
+from dockline.swarm.model import NodeInfo
 
 
 def codes(nodes: list[NodeInfo], tasks: dict[str, int] | None = None) -> list[str]:

@@ -15,13 +15,14 @@ from dockline.errors import ConfigError
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("90s", timedelta(seconds=90)), ("5m", timedelta(minutes=5)), ("1h30m", timedelta(minutes=90)),
-     ("250ms", timedelta(milliseconds=250)), (12, timedelta(seconds=12)), ("1.5s", timedelta(seconds=1.5))],
+     ("250ms", timedelta(milliseconds=250)), (12, timedelta(seconds=12)), ("1.5s", timedelta(seconds=1.5)), ("90", timedelta(seconds=90)),
+     ("1m30s", timedelta(seconds=90))],
 )
 def test_parse_duration(text: str | int, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "5", "m", "5x", "-5s", "s5", True])
+@pytest.mark.parametrize("bad", ["", "m", "5x", "-5s", "-5", -5, "s5", True])
 def test_parse_duration_rejects(bad: object) -> None:
     with pytest.raises(ConfigError):
         parse_duration(bad)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from dockline.engine import ContainerInfo, ImageHealthcheck
 from dockline.errors import BadInputError
 from dockline.image.verify import (
     SmokeFailed,
@@ -21,6 +20,7 @@ from dockline.image.verify import (
     healthcheck_spec,
     verify_image,
 )
+from dockline.swarm.model import ContainerInfo, ImageHealthcheck
 
 HC = ImageHealthcheck(("CMD", "/probe"), timedelta(seconds=20), timedelta(seconds=5), timedelta(seconds=60), 3)
 BASE = ContainerInfo(id="c1", name="v", image="img", status="running", exit_code=None, health="starting",

@@ -23,7 +23,7 @@ from dockline.router.apply import (
     table_from_status,
 )
 from dockline.router.routes import RouteTarget, TargetMode, make_route
-from dockline.stack.model import ConfigInfo
+from dockline.swarm.model import ConfigInfo
 
 R = Router("rt")
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dockline.cluster.nodes import NodeInfo
 from dockline.errors import RouteError
 from dockline.router.discover import ServiceFacts, resolve_target, resolve_targets
 from dockline.router.routes import TargetMode, make_route
-from dockline.stack.model import PublishedPort, ServiceInfo, TaskInfo
+from dockline.swarm.model import NodeInfo, PublishedPort, ServiceInfo, TaskInfo
 
 NET = "net-router"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dockline.errors import StackError
+from dockline.durations import format_duration, parse_duration
+from dockline.errors import ConfigError, StackError
 from dockline.stack.compose import interpolate
 from dockline.stack.deploy import check_stack_name, prepare, swarm_document, version_objects
-from dockline.stack.model import format_duration, parse_duration
 
 
 def demo(tmp_path: Path, conf: str = "a", secret: str = "s3cret") -> Path:
@@ -102,9 +102,9 @@ def test_durations(text: str, secs: float) -> None:
     assert parse_duration(text).total_seconds() == pytest.approx(secs)
 
 
-@pytest.mark.parametrize("text", ["", "5x", "m", "1m 30s", "s5"])
+@pytest.mark.parametrize("text", ["", "5x", "m", "1m 30s", "s5", "-5", "-5s"])
 def test_bad_durations(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         parse_duration(text)
 
 

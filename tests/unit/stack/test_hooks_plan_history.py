@@ -10,8 +10,9 @@ import pytest
 from dockline.errors import StackError
 from dockline.stack import history
 from dockline.stack.hooks import Hook, hooks_from_doc, run_hook
-from dockline.stack.model import ConfigInfo, HistoryRecord
+from dockline.stack.model import HistoryRecord
 from dockline.stack.plan import diff_paths, plan_services
+from dockline.swarm.model import ConfigInfo
 
 
 def test_hooks_get_data_through_the_environment(tmp_path: Path) -> None:

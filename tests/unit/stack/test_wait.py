@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from dockline.stack.model import ServiceInfo, TaskInfo, UpdateStatus
 from dockline.stack.wait import (
     Converged,
     Failed,
@@ -20,6 +19,7 @@ from dockline.stack.wait import (
     decide,
     wait_services,
 )
+from dockline.swarm.model import ServiceInfo, TaskInfo, UpdateStatus
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 SINCE = T0

@@ -1,0 +1,1 @@
+"""What dockline knows about a swarm, without Docker: models, capability Protocols, waiters."""

@@ -18,9 +18,13 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from dockline.cluster import lab
+# the lab is test tooling in testing/ (not installed with dockline)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testing"))
+
 from dockline.engine import Engine
+from dockline_testing import lab
 
 
 def status(node: lab.LabNode) -> tuple[int, str, float]:

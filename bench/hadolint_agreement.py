@@ -114,7 +114,7 @@ def docs_examples() -> None:
     import tempfile
 
     sys.path.insert(0, str(REPO / "src"))
-    from dockline.dockerfile.lint import doc_example, doc_sections, registry
+    from dockline.dockerfile.registry import doc_example, doc_sections, registry
 
     exe = shutil.which("hadolint")
     if exe is None:

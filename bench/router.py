@@ -35,7 +35,7 @@ from dockline.router.apply import Applied, Router
 from dockline.router.flow import route_stack, unroute_stack
 from dockline.router.poll import parse_target, poll
 from dockline.router.stack import router_down, router_up
-from dockline.stack.wait import Converged, wait_services
+from dockline.swarm.wait import Converged, wait_services
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "router-demo" / "app"
 LABELS = {"dockline.bench": "router"}

@@ -9,6 +9,7 @@ Errors are ``ConfigError`` (exit 2) naming the key, flag or variable they came f
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
@@ -27,12 +28,12 @@ def parse_duration(text: str | float, key: str = "value") -> timedelta:
     if isinstance(text, (int, float)):
         if text < 0:
             raise ConfigError(f"{key}: should not be negative (got {text})")
-        return timedelta(seconds=text)
+        return _seconds(text, key)
     s = str(text).strip()
     if s.startswith("-"):
         raise ConfigError(f"{key}: should not be negative (got {_shown(s)})")
     if _NUMBER.fullmatch(s):
-        return timedelta(seconds=float(s))
+        return _seconds(float(s), key)
     pos = 0
     total = 0.0
     for m in _PART.finditer(s):
@@ -42,7 +43,16 @@ def parse_duration(text: str | float, key: str = "value") -> timedelta:
         pos = m.end()
     if not s or pos != len(s):
         raise ConfigError(f"{key}: should be a duration like {EXAMPLES} (got {_shown(s)})")
-    return timedelta(seconds=total)
+    return _seconds(total, key)
+
+
+_MOST = timedelta(days=3650)  # ten years: past this a "duration" is a typo, and timedelta overflows
+
+
+def _seconds(value: float, key: str) -> timedelta:
+    if math.isnan(value) or value > _MOST.total_seconds():  # NaN, inf, or absurdly long
+        raise ConfigError(f"{key}: should be at most {_MOST.days} days")
+    return timedelta(seconds=value)
 
 
 def parse_positive_duration(text: str | float, key: str = "value") -> timedelta:

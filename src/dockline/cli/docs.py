@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import click
 
 from dockline import output
@@ -20,21 +23,38 @@ def config_doc() -> None:
     output.emit_text(example_text())
 
 
+def _shown(value: Any) -> Any:
+    from dockline.durations import format_duration
+
+    return format_duration(value) if isinstance(value, timedelta) else value
+
+
 @docs_group.command("settings")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def settings_doc(as_json: bool) -> None:
-    """The settings in force here (defaults < dockline.yaml < DOCKLINE_* environment)."""
+    """The settings in force here and where each value came from
+    (default < dockline.yaml < DOCKLINE_<SECTION>_<KEY> environment)."""
     from dataclasses import asdict
 
-    from dockline.config import config_path, load_settings
+    from dockline.config import env_var, resolve_settings
 
-    s = load_settings()
-    data = asdict(s)
+    loaded = resolve_settings()
+    data = asdict(loaded.settings)
     if as_json:
-        output.emit_json({"file": config_path(), "settings": data})
+        output.emit_json({"file": loaded.file, "settings": data, "sources": loaded.sources,
+                          "env": {path: env_var(path) for path in loaded.sources},
+                          "derived": {"router.network": loaded.settings.router.network}})
         return
-    rows = [[f"{sec}.{k}", v] for sec, vals in data.items() for k, v in vals.items()]
-    output.table(f"settings (file: {config_path() or 'none'})", ["key", "value"], rows)
+    rows = []
+    for sec, vals in data.items():
+        for key, value in vals.items():
+            path = f"{sec}.{key}"
+            source = loaded.sources[path]
+            if path in loaded.variables and loaded.variables[path] != env_var(path):  # an alias
+                source = f"{source} ({loaded.variables[path]})"
+            rows.append([path, _shown(value), source, env_var(path)])
+    output.table(f"settings (file: {loaded.file or 'none'})", ["key", "value", "source", "variable"], rows)
+    output.info(f"derived: router.network {loaded.settings.router.network} (<router.name>-net)")
 
 
 def register(cli: click.Group) -> None:

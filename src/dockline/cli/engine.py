@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from dockline import output
-from dockline.engine import Engine
 from dockline.errors import NotSwarmManager, QuorumLost
 
 
@@ -24,6 +23,8 @@ def check(as_json: bool, need_swarm: bool) -> None:
     Exit 0 when the engine answers (and is a swarm manager, unless --no-need-swarm),
     3 with the reason and a hint otherwise.
     """
+    from dockline.engine import Engine
+
     eng = Engine.connect()
     info = eng.info()
     problem: Exception | None = None

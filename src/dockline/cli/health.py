@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from dockline import output
-from dockline.durations import parse_duration
+from dockline.cli._options import POSITIVE_DURATION
 from dockline.errors import DocklineError
 from dockline.health import (
     PostgresTarget,
@@ -84,13 +84,6 @@ def _run(probe: Callable[[], ProbeOutcome]) -> None:
     raise click.exceptions.Exit(exit_code(outcome))
 
 
-def _duration(text: str, key: str) -> timedelta:
-    d = parse_duration(text, key)
-    if d <= timedelta(0):
-        raise SettingsError(f"{key}: should be more than 0")
-    return d
-
-
 def _statuses(values: Sequence[str]) -> list[int]:
     out: list[int] = []
     for v in values:
@@ -103,7 +96,7 @@ def _statuses(values: Sequence[str]) -> list[int]:
     return out or [200]
 
 
-_timeout_option = click.option("--timeout", default="3s", show_default=True,
+_timeout_option = click.option("--timeout", default="3s", show_default=True, type=POSITIVE_DURATION,
                                help="How long the probe may take (e.g. 3s, 500ms).")
 
 
@@ -123,16 +116,16 @@ def health_group() -> None:
 @click.option("--insecure", is_flag=True, help="Do not verify the TLS certificate.")
 @_timeout_option
 def http_cmd(url: str, statuses: tuple[str, ...], host_header: str | None, insecure: bool,
-             timeout: str) -> None:
+             timeout: timedelta) -> None:
     """GET URL once (User-Agent: Internal Healthcheck; redirects not followed)."""
     _run(lambda: probe_http(url, expected=_statuses(statuses), host_header=host_header,
-                            timeout=_duration(timeout, "--timeout"), verify_tls=not insecure))
+                            timeout=timeout, verify_tls=not insecure))
 
 
 @health_group.command("tcp")
 @click.argument("target", metavar="HOST:PORT")
 @_timeout_option
-def tcp_cmd(target: str, timeout: str) -> None:
+def tcp_cmd(target: str, timeout: timedelta) -> None:
     """Healthy when HOST:PORT accepts a TCP connection."""
 
     def probe() -> ProbeOutcome:
@@ -140,7 +133,7 @@ def tcp_cmd(target: str, timeout: str) -> None:
             host, port = parse_target(target)
         except ValueError as e:
             raise SettingsError(str(e)) from None
-        return probe_tcp(host, port, timeout=_duration(timeout, "--timeout"))
+        return probe_tcp(host, port, timeout=timeout)
 
     _run(probe)
 
@@ -155,7 +148,7 @@ def tcp_cmd(target: str, timeout: str) -> None:
 @click.option("--sslrootcert", default=None, help="CA file for verify-ca/verify-full (default $PGSSLROOTCERT).")
 @_timeout_option
 def postgres_cmd(host: str, port: int | None, user: str | None, database: str | None,
-                 sslmode: str | None, sslrootcert: str | None, timeout: str) -> None:
+                 sslmode: str | None, sslrootcert: str | None, timeout: timedelta) -> None:
     """Connect over TCP and run SELECT 1 (healthy when it answers 1).
 
     The password comes from POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE only (never a flag,
@@ -165,17 +158,18 @@ def postgres_cmd(host: str, port: int | None, user: str | None, database: str | 
     def probe() -> ProbeOutcome:
         target: PostgresTarget = settings_from_env(host=host, port=port, user=user, database=database,
                                                    sslmode=sslmode, sslrootcert=sslrootcert)
-        return probe_postgres(target, timeout=_duration(timeout, "--timeout"))
+        return probe_postgres(target, timeout=timeout)
 
     _run(probe)
 
 
 @health_group.command("exec", context_settings={"ignore_unknown_options": True})
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@click.option("--timeout", default="10s", show_default=True, help="How long the command may run.")
-def exec_cmd(command: tuple[str, ...], timeout: str) -> None:
+@click.option("--timeout", default="10s", show_default=True, type=POSITIVE_DURATION,
+              help="How long the command may run.")
+def exec_cmd(command: tuple[str, ...], timeout: timedelta) -> None:
     """Run COMMAND (after --); healthy when it exits 0. No shell is involved."""
-    _run(lambda: probe_exec(list(command), timeout=_duration(timeout, "--timeout")))
+    _run(lambda: probe_exec(list(command), timeout=timeout))
 
 
 def register(cli: click.Group) -> None:

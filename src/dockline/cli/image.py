@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shlex
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from dockline import output
-from dockline.durations import parse_duration
+from dockline.cli._options import DURATION
+from dockline.cli._render_image import outcome_json, report
 from dockline.entrypoint.scaffold import (
     HealthcheckTiming,
     ScaffoldRequest,
@@ -20,16 +21,7 @@ from dockline.entrypoint.scaffold import (
 )
 from dockline.errors import UsageError, VerifyFailed
 from dockline.image.build import git_facts, oci_labels, parse_pairs, plan_build, split_tag
-from dockline.image.verify import (
-    SmokeFailed,
-    Verified,
-    VerifyDeadline,
-    VerifyExited,
-    VerifyOutcome,
-    VerifyRequest,
-    VerifyUnhealthy,
-    verify_image,
-)
+from dockline.image.verify import VerifyRequest, verify_image
 
 
 # --------------------------------------------------------------------------- build
@@ -93,7 +85,7 @@ def push_cmd(images: tuple[str, ...], as_json: bool) -> None:
     eng = Engine.connect()
     pushed = []
     for ref in images:
-        if eng.image_id(ref) is None:
+        if eng.image(ref) is None:
             raise UsageError(f"push {ref}: no such local image", "build or tag it first (dockline build -t REF)")
         output.info(f"pushing {ref}")
         digest = eng.push_image(ref, on_line=lambda s: output.info(f"  {s}"))
@@ -134,49 +126,18 @@ def _ports(values: tuple[str, ...]) -> dict[str, int | None]:
     return out
 
 
-def _report(outcome: VerifyOutcome) -> None:
-    waited = f"{outcome.waited.total_seconds():.1f}s"
-    if isinstance(outcome, Verified):
-        output.success(f"{outcome.image} is healthy after {waited}")
-        if outcome.health_log and outcome.health_log[-1]:
-            output.info(f"  last healthcheck: {outcome.health_log[-1]}")
-        if outcome.smoke_output is not None:
-            output.success("smoke command exited 0")
-            for entry in outcome.smoke_output.splitlines()[-10:]:
-                output.info(f"  {entry}")
-        return
-    if isinstance(outcome, VerifyUnhealthy):
-        output.failure(f"{outcome.image} is unhealthy after {waited}")
-    elif isinstance(outcome, VerifyExited):
-        output.failure(f"{outcome.image} exited (code {outcome.exit_code}) after {waited} before it was healthy")
-    elif isinstance(outcome, VerifyDeadline):
-        output.failure(f"{outcome.image} is still {outcome.status} after {waited} (the deadline)")
-    elif isinstance(outcome, SmokeFailed):
-        output.failure(f"{outcome.image} is healthy, but the smoke command exited {outcome.exit_code}")
-        if outcome.output:
-            output.info("smoke output:\n" + outcome.output)
-    if outcome.health_log:
-        output.info("last healthcheck outputs:")
-        for entry in outcome.health_log:
-            output.info(f"  {entry}")
-    tail = getattr(outcome, "log_tail", "")
-    if tail:
-        output.info("container log (tail):")
-        for entry in tail.splitlines():
-            output.info(f"  {entry}")
-
-
 @click.command("verify")
 @click.argument("image")
 @click.option("-e", "--env", "env", multiple=True, metavar="KEY[=VALUE]", help="Environment variable (repeatable).")
 @click.option("-p", "--publish", "publish", multiple=True, metavar="[HOST:]PORT", help="Publish a port (repeatable).")
 @click.option("--health-cmd", default=None, help="Healthcheck to use when the image has none (a shell command).")
-@click.option("--health-interval", default=None, help="Run the healthcheck this often while verifying (e.g. 1s).")
-@click.option("--timeout", "deadline", default="2m", show_default=True, help="Give up after this long.")
+@click.option("--health-interval", default=None, type=DURATION,
+              help="Run the healthcheck this often while verifying (e.g. 1s).")
+@click.option("--timeout", "deadline", default="2m", show_default=True, type=DURATION, help="Give up after this long.")
 @click.option("--smoke", default=None, help="Command to run in the container once healthy (no shell; quote it).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 def verify_cmd(image: str, env: tuple[str, ...], publish: tuple[str, ...], health_cmd: str | None,
-               health_interval: str | None, deadline: str, smoke: str | None, as_json: bool) -> None:
+               health_interval: timedelta | None, deadline: timedelta, smoke: str | None, as_json: bool) -> None:
     """Run IMAGE until its HEALTHCHECK says healthy (exit 0) or unhealthy, the container
     exits, or the deadline passes (exit 1, with the last healthcheck outputs and log tail).
     The container is removed either way. No HEALTHCHECK and no --health-cmd: exit 2."""
@@ -193,24 +154,18 @@ def verify_cmd(image: str, env: tuple[str, ...], publish: tuple[str, ...], healt
         ports=_ports(publish),
         labels={"dockline.verify": "1"},
         health_cmd=health_cmd,
-        health_interval=parse_duration(health_interval, "--health-interval") if health_interval else None,
-        deadline=parse_duration(deadline, "--timeout"),
+        health_interval=health_interval,
+        deadline=deadline,
         smoke=smoke_argv,
     )
     eng = Engine.connect()
     output.info(f"verifying {image} (deadline {req.deadline.total_seconds():g}s)")
     outcome = verify_image(eng, req, on_status=lambda s, log: output.info(f"  health: {s}"))
     if as_json:
-        output.emit_json({"outcome": type(outcome).__name__, **_as_dict(outcome)})
-    _report(outcome)
+        output.emit_json(outcome_json(outcome))
+    report(outcome)
     if not outcome.ok:
         raise VerifyFailed(f"{image} did not verify ({type(outcome).__name__})")
-
-
-def _as_dict(outcome: VerifyOutcome) -> dict[str, object]:
-    from dataclasses import asdict
-
-    return asdict(outcome)
 
 
 # --------------------------------------------------------------------------- scaffold
@@ -222,15 +177,15 @@ def _as_dict(outcome: VerifyOutcome) -> dict[str, object]:
 @click.option("--entrypoint/--no-entrypoint", default=True, show_default=True,
               help="Use dockline-entrypoint.sh (not for images with their own, like postgres).")
 @click.option("--cmd", "cmd", default=None, help="The main command, written as exec-form CMD (shell-quoted).")
-@click.option("--interval", default="20s", show_default=True)
-@click.option("--timeout", default="5s", show_default=True)
-@click.option("--start-period", default="60s", show_default=True)
+@click.option("--interval", default="20s", show_default=True, type=DURATION)
+@click.option("--timeout", default="5s", show_default=True, type=DURATION)
+@click.option("--start-period", default="60s", show_default=True, type=DURATION)
 @click.option("--retries", type=int, default=3, show_default=True)
 @click.option("--user", default=None, metavar="USER[:GROUP]",
               help="End with USER: entrypoint, main process and healthcheck run as this user.")
 @click.option("--force", is_flag=True, help="Replace changed script files.")
 def scaffold_cmd(context: Path, probe: str, probe_url: str | None, probe_tcp: str | None, entrypoint: bool,
-                 cmd: str | None, interval: str, timeout: str, start_period: str, retries: int,
+                 cmd: str | None, interval: timedelta, timeout: timedelta, start_period: timedelta, retries: int,
                  user: str | None, force: bool) -> None:
     """Write the POSIX-sh probes and entrypoint into CONTEXT/dockline/ and print the
     Dockerfile lines that use them (stdout)."""
@@ -248,9 +203,9 @@ def scaffold_cmd(context: Path, probe: str, probe_url: str | None, probe_tcp: st
         entrypoint=entrypoint,
         cmd=argv,
         timing=HealthcheckTiming(
-            interval=parse_duration(interval, "--interval"),
-            timeout=parse_duration(timeout, "--timeout"),
-            start_period=parse_duration(start_period, "--start-period"),
+            interval=interval,
+            timeout=timeout,
+            start_period=start_period,
             retries=retries,
         ),
         user=user,

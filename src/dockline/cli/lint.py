@@ -1,7 +1,8 @@
 """``dockline lint``: check Dockerfiles (hadolint's DL rules + dockline's DKL rules).
 
-Imports stay inside the command: the CLI package imports every module at start-up,
-and the lint path must start fast.
+Parses the options, layers the settings, calls :func:`dockline.dockerfile.lint.lint_paths`
+and renders its report.  Imports stay inside the command (the lint path must start fast),
+but for the names the options offer: the one lists, in a module that imports nothing.
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ from typing import Any
 
 import click
 
-_FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github", "gnu", "codacy", "sonarqube",
-                   "junit", "tty", "codeclimate", "gitlab_codeclimate"]
+from dockline.dockerfile.vocabulary import (
+    CLI_FORMATS,
+    LABEL_TYPES,
+    SHELLCHECK_MODES,
+    THRESHOLDS,
+    canonical_format,
+)
 
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
-@click.option("-f", "--format", "fmt", type=click.Choice(_FORMAT_CHOICES), default=None,
+@click.option("-f", "--format", "fmt", type=click.Choice(CLI_FORMATS), default=None,
               help="Output format (default: human).")
-@click.option("-t", "--failure-threshold", type=click.Choice(["error", "warning", "info", "style", "none"]),
+@click.option("-t", "--failure-threshold", type=click.Choice(THRESHOLDS),
               default=None, help="Exit 1 only for findings at or above this severity (default: info).")
 @click.option("--no-fail", is_flag=True, default=None, help="Exit 0 even with findings.")
 @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -34,7 +40,7 @@ _FORMAT_CHOICES = ["human", "json", "sarif", "checkstyle", "gitlab", "github", "
 @click.option("--disable-ignore-pragma", is_flag=True, default=None, help="Ignore inline ignore pragmas.")
 @click.option("--context", "context_dir", type=click.Path(file_okay=False), default=None,
               help="Build context (for the ENTRYPOINT script and .dockerignore); default: each Dockerfile's directory.")
-@click.option("--shellcheck", "shellcheck_mode", type=click.Choice(["auto", "always", "never"]), default=None,
+@click.option("--shellcheck", "shellcheck_mode", type=click.Choice(SHELLCHECK_MODES), default=None,
               help="SC findings on RUN bodies from ShellCheck: auto (when installed, the default), always, never.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, apply unsafe fixes too.")
@@ -69,28 +75,19 @@ def _config(config_path: str | None, failure_threshold: str | None, no_fail: boo
             ignore: tuple[str, ...], overrides: dict[str, tuple[str, ...]], trusted_registries: tuple[str, ...],
             require_labels: tuple[str, ...], strict_labels: bool | None,
             disable_ignore_pragma: bool | None) -> Any:
-    """File config, then command-line flags on top."""
+    """dockline's settings < the lint file < HADOLINT_* (lintconfig.lint_config), then the flags."""
     import dataclasses
-    import os
     from pathlib import Path
 
     from dockline.config import load_settings
-    from dockline.dockerfile.lintconfig import (
-        FORMAT_ALIASES,
-        LintConfig,
-        apply_hadolint_env,
-        find_config,
-        load_config,
-    )
+    from dockline.dockerfile.lintconfig import find_config, lint_config
     from dockline.errors import UsageError
 
     path = Path(config_path) if config_path else find_config(Path.cwd())
     if config_path and not Path(config_path).is_file():
         raise UsageError(f"--config {config_path}: no such file")
-    settings = load_settings()  # dockline.yaml `lint:` and DOCKLINE_LINT_* give the defaults
-    base = LintConfig(failure_threshold=settings.lint.failure_threshold,
-                      format=FORMAT_ALIASES.get(settings.lint.format, settings.lint.format))
-    cfg = apply_hadolint_env(load_config(path, base), os.environ)
+    settings = load_settings().lint  # dockline.yaml `lint:` and DOCKLINE_LINT_* give the defaults
+    cfg = lint_config(path, failure_threshold=settings.failure_threshold, format=settings.format)
     changes: dict[str, Any] = {}
     if failure_threshold is not None:
         changes["failure_threshold"] = failure_threshold
@@ -111,9 +108,9 @@ def _config(config_path: str | None, failure_threshold: str | None, no_fail: boo
         schema = dict(cfg.label_schema)
         for item in require_labels:
             name, _, kind = item.partition(":")
-            if not name or kind not in ("text", "url", "semver", "hash", "rfc3339", "spdx", "email"):
+            if not name or kind not in LABEL_TYPES:
                 raise UsageError(f"--require-label {item!r}: use LABEL:TYPE with TYPE one of "
-                                 "text, url, semver, hash, rfc3339, spdx, email")
+                                 f"{', '.join(LABEL_TYPES)}")
             schema[name] = kind
         changes["label_schema"] = schema
     if strict_labels:
@@ -129,17 +126,17 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
          disable_ignore_pragma: bool | None, context_dir: str | None, shellcheck_mode: str | None, fix: bool,
          unsafe_fixes: bool, diff: bool, explain: str | None, list_rules: bool, print_docs: bool) -> int:
     import dataclasses
-    import difflib
     import re
     import sys
     from pathlib import Path
 
     from dockline import output
-    from dockline.dockerfile import formats, lint
-    from dockline.dockerfile.lintconfig import FORMAT_ALIASES
+    from dockline.dockerfile import formats
+    from dockline.dockerfile.lint import lint_paths
+    from dockline.dockerfile.registry import explain_text, registry, rules_markdown
     from dockline.errors import UsageError
 
-    rules = lint.registry()
+    rules = registry()
     if explain is not None:
         rid = explain.strip().upper()
         r = rules.get(rid) or next((x for x in rules.values() if x.name == explain.strip()), None)
@@ -168,81 +165,36 @@ def _run(*, paths: tuple[str, ...], fmt: str | None, failure_threshold: str | No
     for rid in list(cfg.ignored) + list(cfg.override):
         if rid not in rules and not rid.startswith("SC"):
             output.warn(f"unknown rule id {rid} (in ignore/override): see `dockline lint --list-rules`")
-    fmt = FORMAT_ALIASES.get(fmt or cfg.format or "human", fmt or cfg.format or "human")
+    fmt = canonical_format(fmt or cfg.format or "human")
     if shellcheck_mode is not None:
         cfg = dataclasses.replace(cfg, shellcheck=shellcheck_mode)
-    settings = cfg.rule_settings(cfg.shellcheck_runner())
-    inputs, results = lint.discover(paths)
-    results = list(results)
-    ctx_override = Path(context_dir) if context_dir else None
-
-    def one(path: str) -> tuple[str, bytes | None, Any]:
-        data = lint.read_input(path)
-        if isinstance(data, lint.FileResult):
-            return path, None, data
-        ctx_dir = ctx_override or (None if path == "-" else Path(path).parent)
-        return path, data, lint.lint_bytes(data, path, settings, context_dir=ctx_dir, fix=fix or diff,
-                                           unsafe_fixes=unsafe_fixes)
-
-    if settings.shellcheck is not None and len(inputs) > 1:
-        # ShellCheck is a process per file and dominates the time: run files side by side
-        import os
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(len(inputs), os.cpu_count() or 2)) as pool:
-            done = list(pool.map(one, inputs))
-    else:
-        done = [one(p) for p in inputs]
-    for path, data, res in done:
-        if data is None:
-            results.append(res)
-            continue
-        if res.fixed_text is not None and res.original is not None:
-            if diff:
-                output.emit_text("".join(difflib.unified_diff(
-                    res.original.splitlines(keepends=True), res.fixed_text.splitlines(keepends=True),
-                    fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}")))
-            else:
-                _write_fixed(Path(path), data, res.fixed_text)
-        results.append(res)
-    # order: as given (discovery order), errors where they occurred
-    order = {p: i for i, p in enumerate(list(paths) + inputs)}
-    results.sort(key=lambda r: order.get(r.path, len(order)))
+    report = lint_paths(paths, cfg.rule_settings(cfg.shellcheck_runner()),
+                        context_dir=Path(context_dir) if context_dir else None, fix=fix, unsafe_fixes=unsafe_fixes,
+                        diff=diff, failure_threshold=cfg.failure_threshold, no_fail=cfg.no_fail)
+    for text in report.diffs:
+        output.emit_text(text)
     if diff:
-        for res in results:
-            if res.error is not None:
-                _error(f"{res.path}: {res.error}")
-        n = sum(res.fixed for res in results)
-        files_n = sum(1 for res in results if res.fixed)
+        for res in report.errors:
+            _error(f"{res.path}: {res.error}")
+        n, files_n = report.fixes, report.files_fixed
         _info(f"{n} fix{'es' if n != 1 else ''} in {files_n} file{'s' if files_n != 1 else ''} would be applied"
-                    if n else "nothing to fix")
-        if any(res.error is not None for res in results):
-            return 2
-        return 1 if n else 0
+              if n else "nothing to fix")
+        return report.exit_code
     if fmt == "human":
         if _styled(sys.stdout):
-            text = formats.human(results)
+            text = formats.human(report.results)
             if text:
                 output.out_console().print(text, highlight=False, soft_wrap=True)
         else:  # a pipe or file: the same text without styles, and without importing rich
-            output.emit_text(formats.human(results, markup=False))
+            output.emit_text(formats.human(report.results, markup=False))
     else:
-        output.emit_text(formats.render(fmt, results, rules))
-    for res in results:
-        if res.error is not None:
-            where = res.path + (f":{res.error_line}" if res.error_line else "") + (f":{res.error_column}" if res.error_line and res.error_column else "")
-            _error(f"{where}: {res.error}")
-    _info(formats.summary(results))
-    if any(res.error is not None for res in results):
-        return 2
-    if cfg.no_fail:
-        return 0
-    threshold = lint.Severity.parse(cfg.failure_threshold)
-    if threshold is lint.Severity.NONE:
-        return 0
-    if any(f.severity >= threshold for res in results for f in res.findings):
-        return 1
-    return 0
+        output.emit_text(formats.render(fmt, report.results, rules))
+    for res in report.errors:
+        where = res.path + (f":{res.error_line}" if res.error_line else "") + (
+            f":{res.error_column}" if res.error_line and res.error_column else "")
+        _error(f"{where}: {res.error}")
+    _info(formats.summary(report.results))
+    return report.exit_code
 
 
 def _styled(stream: Any) -> bool:
@@ -278,46 +230,6 @@ def _error(message: str) -> None:
         output.error(message)
     else:
         sys.stderr.write(f"error: {message}\n")
-
-
-def _write_fixed(path: Any, original: bytes, text: str) -> None:
-    """Write fixed text back, keeping the BOM and line endings of the original."""
-    data = text.encode("utf-8")
-    if original.startswith(b"\xef\xbb\xbf"):
-        data = b"\xef\xbb\xbf" + data
-    tmp = path.with_name(path.name + ".dockline-fix")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
-def explain_text(r: Any) -> str:
-    """``--explain``: the rule header and its docstring."""
-    return (f"# {r.id} {r.name}\n\nseverity: {r.severity.label} | status: {r.status} | fix: {r.fix.value} "
-            f"| family: {r.family}\n\n{r.doc}\n")
-
-
-def rules_markdown() -> str:
-    """docs/rules.md, generated from the registry."""
-    from dockline.dockerfile import lint
-
-    rules = lint.registry()
-    out = ["# dockline lint rules", "",
-           "Generated from the rule docstrings by `dockline lint --docs > docs/rules.md`; do not edit by hand.",
-           "", f"{len(rules)} rules. Severity is the default (change it with `override:` in the config).", "",
-           "| id | name | severity | status | fix | summary |", "|---|---|---|---|---|---|"]
-    for r in rules.values():
-        summary = r.summary.replace("|", "\\|")
-        out.append(f"| [{r.id}](#{r.id.lower()}) | {r.name} | {r.severity.label} | {r.status} | {r.fix.value} | "
-                   f"{summary} |")
-    out.append("")
-    for r in rules.values():
-        out.append(f"## {r.id}")
-        out.append("")
-        out.append(f"**{r.name}** — severity {r.severity.label}, {r.status}, fix: {r.fix.value}, family `{r.family}`")
-        out.append("")
-        out.append(r.doc.replace("\n## ", "\n### ").replace("## What it does", "### What it does", 1))
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
 
 
 def register(cli: click.Group) -> None:

@@ -1,5 +1,6 @@
-"""Cluster: Raft quorum maths, swarm nodes and their labels, placement checks, the test lab.
+"""Cluster: Raft quorum maths, swarm nodes and their labels, placement checks.
 
-Everything here is pure (models in, models out) except :mod:`dockline.cluster.lab`,
-which drives the docker-in-docker test lab through :class:`dockline.engine.Engine`.
+Pure functions on models (``dockline.swarm.model``), plus the bounded reads of
+:mod:`dockline.cluster.live` behind a narrow engine Protocol. The docker-in-docker test lab
+is not here: it is test tooling, in ``testing/dockline_testing/lab.py`` (not shipped).
 """

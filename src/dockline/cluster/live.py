@@ -1,6 +1,6 @@
 """The live side of ``cluster status`` and ``cluster label``: read nodes, apply labels.
 
-The engine is passed in (anything with :class:`NodeEngine`'s methods), so the retry and
+The engine is passed in (anything with :class:`dockline.swarm.protocols.NodeEngine`'s methods), so the retry and
 deadline logic here is tested with a fake and, for real, on the multi-node lab.
 
 A swarm that is losing its leader does not fail fast: for ~15 s the old leader still
@@ -16,15 +16,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
 
 from dockline.cluster.labels import NodeLabelPlan
 from dockline.cluster.nodes import ClusterReport, assess
 from dockline.errors import EngineError, EngineTimeout, NotSwarmManager, QuorumLost
+from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.swarm.model import NodeInfo
-
-if TYPE_CHECKING:
-    from dockline.swarm.model import EngineInfo
+from dockline.swarm.protocols import NodeEngine, Nodes
 
 log = logging.getLogger("dockline.cluster")
 
@@ -38,19 +36,7 @@ _TRANSITIONAL = (
     "deadline exceeded", "lost leader", "leadership", "raft", "no elected cluster leader",
     "context canceled", "code = unavailable", "proposal dropped", "transport is closing",
 )
-
-
-class NodeEngine(Protocol):
-    """The engine methods the cluster commands use (``dockline.engine.Engine`` has them)."""
-
-    def info(self) -> EngineInfo: ...
-
-    def nodes(self) -> list[NodeInfo]: ...
-
-    def running_tasks_by_node(self) -> dict[str, int]: ...
-
-    def update_node(self, node_id: str, *, labels: dict[str, str] | None = None,
-                    availability: str | None = None) -> NodeInfo: ...
+_RETRY = Backoff(first=timedelta(seconds=0.5), factor=1.0, most=timedelta(seconds=0.5))
 
 
 def _transitional(e: EngineError) -> bool:
@@ -69,9 +55,10 @@ def read_nodes(
 
     Raises ``QuorumLost`` (no leader, or none within the deadline), ``NotSwarmManager``.
     """
-    end = clock() + timeout.total_seconds()
     last = ""
-    while True:
+
+    def answer() -> tuple[list[NodeInfo], dict[str, int]] | None:
+        nonlocal last
         try:
             info = engine.info()
             if info.quorum_lost:
@@ -105,13 +92,17 @@ def read_nodes(
                 raise
             last = e.message
         log.debug("swarm not answering yet: %s", last)
-        if clock() >= end:
-            raise QuorumLost(
-                f"quorum lost: no manager leader answered within {timeout.total_seconds():.0f} s "
-                f"(last answer: {last})",
-                QUORUM_HINT,
-            )
-        sleep(0.5)
+        return None
+
+    try:
+        return poll_until(answer, deadline=timeout, what="reading the swarm's nodes", backoff=_RETRY,
+                          clock=clock, sleep=sleep)
+    except DeadlinePassed:
+        raise QuorumLost(
+            f"quorum lost: no manager leader answered within {timeout.total_seconds():.0f} s "
+            f"(last answer: {last})",
+            QUORUM_HINT,
+        ) from None
 
 
 def read_report(
@@ -125,7 +116,7 @@ def read_report(
     return assess(nodes, tasks, p)
 
 
-def apply_labels(engine: NodeEngine, plans: Sequence[NodeLabelPlan]) -> list[NodeInfo]:
+def apply_labels(engine: Nodes, plans: Sequence[NodeLabelPlan]) -> list[NodeInfo]:
     """Write the desired label sets of the plans that change something."""
     done = []
     for plan in plans:

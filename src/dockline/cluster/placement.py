@@ -21,8 +21,10 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dockline.errors import BadInputError, PlacementError
+from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.swarm.model import NodeInfo
 
 # The key and value patterns of swarmkit (manager/constraint/constraint.go).
@@ -382,17 +384,32 @@ def check_placement_live(
     passes as soon as a candidate is ready, and refuses (exit 2) with the last node list
     when none became ready. Drained, paused and down nodes are refused at once.
     """
-    deadline = clock() + settle
     told = False
-    while True:
+    last: tuple[list[Unplaceable], Sequence[NodeInfo]] = ([], ())
+    waiting: list[str] = []
+
+    def placeable() -> bool | None:
+        nonlocal last, waiting
         nodes = read_nodes()
         bad = unplaceable(services, nodes, demands)
         if not bad:
-            return
+            return True
         waiting = _transient(bad, nodes)
-        if not waiting or clock() >= deadline:
+        if not waiting:
             _refuse(bad, nodes)
-        if on_wait is not None and not told:
+        last = (bad, nodes)
+        return None
+
+    def pause(seconds: float) -> None:
+        nonlocal told
+        if on_wait is not None and not told:  # told once, before the first wait
             on_wait(f"waiting (at most {settle:.0f} s) for node(s) {', '.join(waiting)} to report ready")
             told = True
-        sleep(interval)
+        sleep(seconds)
+
+    steady = timedelta(seconds=interval)
+    try:
+        poll_until(placeable, deadline=timedelta(seconds=settle), what="nodes to report ready",
+                   backoff=Backoff(first=steady, factor=1.0, most=steady), clock=clock, sleep=pause)
+    except DeadlinePassed:
+        _refuse(*last)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from dockline.dockerfile.lint import Edit, Finding, FixSafety, RuleSettings, check_dockerfile
+from dockline.dockerfile.check import RuleSettings, check_dockerfile
+from dockline.dockerfile.findings import Edit, Finding, FixSafety
 from dockline.dockerfile.model import Dockerfile
+from dockline.dockerfile.parser import parse as parse_dockerfile
 from dockline.errors import DockerfileSyntaxError
 
 MAX_ROUNDS = 10
@@ -96,9 +98,7 @@ def fix_text(
     """Fix ``text`` until it settles.  Raises :class:`DockerfileSyntaxError` when the
     input does not parse, :class:`FixesDidNotSettle` when fixes loop or break the file."""
     if parse is None:
-        from dockline.dockerfile.parser import parse as _parse
-
-        parse = _parse
+        parse = parse_dockerfile
     applied = 0
     current = text
     df = parse(current, path)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from dockline import __version__
-from dockline.dockerfile.lint import FileResult, Finding, Rule, Severity
+from dockline.dockerfile.findings import FileResult, Finding, Severity
+from dockline.dockerfile.registry import Rule
 
 TOOL_URI = "https://github.com/dockline/dockline"
 
@@ -95,7 +96,7 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
                 Severity.NONE: "none"}
 
 
-def to_sarif(results: Sequence[FileResult], rules: dict[str, Rule]) -> str:
+def to_sarif(results: Sequence[FileResult], rules: Mapping[str, Rule]) -> str:
     """A SARIF 2.1.0 log with one run."""
     findings = all_findings(results)
     used = sorted({f.rule for f in findings})
@@ -301,12 +302,22 @@ def to_junit(results: Sequence[FileResult]) -> str:
     return "\n".join(out)
 
 
-def render(fmt: str, results: Sequence[FileResult], rules: dict[str, Rule]) -> str:
+_Renderer = Callable[[Sequence[FileResult], Mapping[str, Rule]], str]
+# the machine formats of vocabulary.FORMATS (``human`` is printed by the CLI: rich markup on a terminal)
+_RENDERERS: dict[str, _Renderer] = {
+    "json": lambda results, _rules: to_json(results),
+    "sarif": to_sarif,
+    "checkstyle": lambda results, _rules: to_checkstyle(results),
+    "gitlab": lambda results, _rules: to_gitlab(results),
+    "github": lambda results, _rules: to_github(results),
+    "gnu": lambda results, _rules: to_gnu(results),
+    "codacy": lambda results, _rules: to_codacy(results),
+    "sonarqube": lambda results, _rules: to_sonarqube(results),
+    "junit": lambda results, _rules: to_junit(results),
+}
+
+def render(fmt: str, results: Sequence[FileResult], rules: Mapping[str, Rule]) -> str:
     """Dispatch on the format name (machine formats only; human is printed by the CLI)."""
-    if fmt == "sarif":
-        return to_sarif(results, rules)
-    renderers = {"json": to_json, "checkstyle": to_checkstyle, "gitlab": to_gitlab, "github": to_github,
-                 "gnu": to_gnu, "codacy": to_codacy, "sonarqube": to_sonarqube, "junit": to_junit}
-    if fmt not in renderers:
+    if fmt not in _RENDERERS:
         raise ValueError(f"unknown format {fmt!r}")
-    return renderers[fmt](results)
+    return _RENDERERS[fmt](results, rules)

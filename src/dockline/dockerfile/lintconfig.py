@@ -1,4 +1,11 @@
-"""Lint configuration: ``.dockline.yaml`` (section ``lint:``) and hadolint's ``.hadolint.yaml``.
+"""The compat layer: ``.dockline.yaml`` (section ``lint:``) and hadolint's ``.hadolint.yaml``
+mapped into :class:`LintConfig`, the effective lint settings.
+
+dockline's own settings (``dockline.yaml`` section ``lint``, ``DOCKLINE_LINT_*``:
+:class:`dockline.config.LintSettings`) give the defaults of ``failure-threshold`` and ``format``; the lint file found here
+overrides them key by key, hadolint's ``HADOLINT_*`` environment variables apply over
+the file (:func:`apply_hadolint_env`), and command-line flags win over everything
+(:func:`lint_config` builds the first three layers).
 
 Keys (hadolint's names, so a ``.hadolint.yaml`` works unchanged)::
 
@@ -19,16 +26,12 @@ Keys (hadolint's names, so a ``.hadolint.yaml`` works unchanged)::
       format: human
       shellcheck: auto               # auto (when installed) | always | never: SC findings on RUN
 
-Defaults come from dockline's settings (``dockline.yaml`` section ``lint`` and
-``DOCKLINE_LINT_FAILURE_THRESHOLD`` / ``DOCKLINE_LINT_FORMAT``, see
-:mod:`dockline.config`); the lint file found here overrides them key by key.
-
 Files searched when no ``--config`` is given (first found wins): ``.dockline.yaml``,
 ``.dockline.yml``, ``.hadolint.yaml``, ``.hadolint.yml`` in the current directory,
 then ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
 ``~/.hadolint.yaml``.  Errors name the key path: ``lint.override.error[1]: ...``.
-hadolint's ``HADOLINT_*`` environment variables apply over the file (see
-:func:`apply_hadolint_env`); command-line flags win over everything.
+The names of severities, formats, ShellCheck modes and label types are
+:mod:`~dockline.dockerfile.vocabulary`'s, shared with the CLI and the settings.
 """
 
 from __future__ import annotations
@@ -41,24 +44,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockline.errors import ConfigError
+from dockline.dockerfile.check import RuleSettings
+from dockline.dockerfile.findings import Severity
+from dockline.dockerfile.shellcheck import ShellCheck
+from dockline.dockerfile.vocabulary import (
+    FORMATS,
+    LABEL_TYPES,
+    LEVELS,
+    SETTING_FORMATS,
+    SEVERITY_NAMES,
+    SHELLCHECK_MODES,
+    canonical_format,
+)
+from dockline.errors import ConfigError, UsageError
 
-_SEVERITIES = ("error", "warning", "info", "style", "ignore", "none")
-_LABEL_TYPES = ("text", "url", "semver", "hash", "rfc3339", "spdx", "email")
 _KNOWN_KEYS = {
     "failure-threshold", "no-fail", "ignored", "override", "trustedRegistries", "trusted-registries",
     "label-schema", "strict-labels", "disable-ignore-pragma", "format", "no-color", "verbose", "shellcheck",
 }
-SHELLCHECK_MODES = ("auto", "always", "never")
 _RULE_ID = re.compile(r"^[A-Z]{2,4}\d{3,5}$")
-FORMATS = ("human", "json", "sarif", "checkstyle", "gitlab", "github", "gnu", "codacy", "sonarqube", "junit")
-FORMAT_ALIASES = {"tty": "human", "text": "human", "codeclimate": "gitlab", "gitlab_codeclimate": "gitlab",
-                  "gitlab-codeclimate": "gitlab", "github-actions": "github"}
 
 
 @dataclass(frozen=True)
 class LintConfig:
-    """Effective lint settings (defaults < file < command line)."""
+    """The effective lint settings (defaults < file < HADOLINT_* < command line), in the
+    schema's spelling (``failure_threshold``, ``trusted_registries``...)."""
 
     failure_threshold: str = "info"
     no_fail: bool = False
@@ -72,11 +82,9 @@ class LintConfig:
     shellcheck: str = "auto"  # auto | always | never
     source: str | None = None  # the file it came from
 
-    def rule_settings(self, shellcheck: Any = None) -> Any:
-        """The engine's :class:`~dockline.dockerfile.lint.RuleSettings` (``shellcheck``: the
+    def rule_settings(self, shellcheck: ShellCheck | None = None) -> RuleSettings:
+        """The engine's :class:`~dockline.dockerfile.check.RuleSettings` (``shellcheck``: the
         runner for SC findings, see :func:`shellcheck_runner`)."""
-        from dockline.dockerfile.lint import RuleSettings, Severity
-
         label_opts = {"label_schema": dict(self.label_schema), "strict_labels": self.strict_labels}
         options: dict[str, dict[str, Any]] = {
             rid: label_opts for rid in ("DL3049", "DL3050", "DL3051", "DL3052", "DL3053", "DL3054",
@@ -91,12 +99,9 @@ class LintConfig:
             shellcheck=shellcheck,
         )
 
-    def shellcheck_runner(self) -> Any:
+    def shellcheck_runner(self) -> ShellCheck | None:
         """The ShellCheck runner ``shellcheck`` asks for: ``None`` for never, or for auto when
         ``shellcheck`` is not installed; ``always`` without it is a usage error."""
-        from dockline.dockerfile.shellcheck import ShellCheck
-        from dockline.errors import UsageError
-
         if self.shellcheck == "never":
             return None
         found = ShellCheck.find()
@@ -173,8 +178,8 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
             raise err(str(k), f"unknown key (known: {', '.join(sorted(_KNOWN_KEYS))})")
 
     def severity(key: str, v: Any) -> str:
-        if not isinstance(v, str) or v.lower() not in _SEVERITIES:
-            raise err(key, f"should be one of {', '.join(_SEVERITIES)}")
+        if not isinstance(v, str) or v.lower() not in SEVERITY_NAMES:
+            raise err(key, f"should be one of {', '.join(SEVERITY_NAMES)}")
         return v.lower()
 
     def boolean(key: str, default: bool) -> bool:
@@ -203,7 +208,7 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
     if not isinstance(ov, dict):
         raise err("override", "should be a mapping of error/warning/info/style to rule ids")
     for level, ids in ov.items():
-        if level not in ("error", "warning", "info", "style", "ignore", "none"):
+        if level not in SEVERITY_NAMES:
             raise err(f"override.{level}", "unknown severity (error, warning, info, style)")
         for rid in rule_list(f"override.{level}", ids):
             override[rid] = level
@@ -222,8 +227,8 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
         raise err("label-schema", "should be a mapping of label name to type")
     schema: dict[str, str] = dict(base.label_schema)
     for name, kind in ls.items():
-        if not isinstance(kind, str) or kind not in _LABEL_TYPES:
-            raise err(f"label-schema.{name}", f"should be one of {', '.join(_LABEL_TYPES)}")
+        if not isinstance(kind, str) or kind not in LABEL_TYPES:
+            raise err(f"label-schema.{name}", f"should be one of {', '.join(LABEL_TYPES)}")
         schema[str(name)] = kind
     sc = data.get("shellcheck", base.shellcheck)
     if isinstance(sc, bool):
@@ -232,9 +237,9 @@ def parse_config(data: Any, *, prefix: str = "", source: str | None = None,
         raise err("shellcheck", f"should be one of {', '.join(SHELLCHECK_MODES)}")
     fmt = data.get("format", base.format)
     if fmt is not None:
-        if not isinstance(fmt, str) or FORMAT_ALIASES.get(fmt, fmt) not in FORMATS:
+        if not isinstance(fmt, str) or fmt not in SETTING_FORMATS:
             raise err("format", f"should be one of {', '.join(FORMATS)}")
-        fmt = FORMAT_ALIASES.get(fmt, fmt)
+        fmt = canonical_format(fmt)
     return LintConfig(
         failure_threshold=threshold,
         no_fail=boolean("no-fail", base.no_fail),
@@ -276,19 +281,18 @@ def apply_hadolint_env(cfg: LintConfig, env: Mapping[str, str]) -> LintConfig:
         changes["no_fail"] = True
     if env.get("HADOLINT_FAILURE_THRESHOLD"):
         v = env["HADOLINT_FAILURE_THRESHOLD"].strip().lower()
-        if v not in _SEVERITIES:
-            raise ConfigError(f"HADOLINT_FAILURE_THRESHOLD: should be one of {', '.join(_SEVERITIES)}")
+        if v not in SEVERITY_NAMES:
+            raise ConfigError(f"HADOLINT_FAILURE_THRESHOLD: should be one of {', '.join(SEVERITY_NAMES)}")
         changes["failure_threshold"] = v
     if env.get("HADOLINT_FORMAT"):
         v = env["HADOLINT_FORMAT"].strip()
-        v = FORMAT_ALIASES.get(v, v)
-        if v not in FORMATS:
+        if v not in SETTING_FORMATS:
             raise ConfigError(f"HADOLINT_FORMAT: should be one of {', '.join(FORMATS)}")
-        changes["format"] = v
+        changes["format"] = canonical_format(v)
     if env.get("HADOLINT_IGNORE"):
         changes["ignored"] = cfg.ignored | set(ids("HADOLINT_IGNORE"))
     override = dict(cfg.override)
-    for level in ("error", "warning", "info", "style"):
+    for level in LEVELS:
         for rid in ids(f"HADOLINT_OVERRIDE_{level.upper()}"):
             override[rid] = level
     if override != cfg.override:
@@ -301,3 +305,14 @@ def apply_hadolint_env(cfg: LintConfig, env: Mapping[str, str]) -> LintConfig:
     if env.get("HADOLINT_DISABLE_IGNORE_PRAGMA", "").lower() in _TRUE:
         changes["disable_ignore_pragma"] = True
     return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def lint_config(path: Path | None, env: Mapping[str, str] | None = None, *, failure_threshold: str = "info",
+                format: str | None = None) -> LintConfig:
+    """dockline's settings (``failure_threshold``, ``format``: :class:`dockline.config.LintSettings`,
+    from dockline.yaml's ``lint`` and ``DOCKLINE_LINT_*``) < the lint file at ``path`` <
+    hadolint's environment variables in ``env`` (default: ``os.environ``).  Command-line
+    flags go on top (``dataclasses.replace``).  (dockline.config imports this package's
+    format and severity lists, so the settings come in as values, not as the class.)"""
+    base = LintConfig(failure_threshold=failure_threshold, format=canonical_format(format) if format else None)
+    return apply_hadolint_env(load_config(path, base), os.environ if env is None else env)

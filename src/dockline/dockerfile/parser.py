@@ -33,6 +33,7 @@ from dockline.dockerfile.model import (
     Instruction,
     Position,
 )
+from dockline.dockerfile.semantic import ExpansionError, Lexer, build_stages
 from dockline.errors import DockerfileSyntaxError
 
 __all__ = ["HEREDOC_INSTRUCTIONS", "KNOWN_INSTRUCTIONS", "dump", "parse"]
@@ -412,8 +413,6 @@ def _parse_health(node: _Node, rest: str) -> None:
 
 def _heredoc_markers(line: str) -> list[tuple[str, bool, bool, int]]:
     """(name, expand, chomp, offset of '<<' in line) for every heredoc word of ``line``."""
-    from dockline.dockerfile.semantic import ExpansionError, Lexer
-
     raw_lexer = Lexer("\\", raw_quotes=True, raw_escapes=True, skip_unset=True)
     try:
         words = raw_lexer.words(line, {})
@@ -691,8 +690,6 @@ def _parse(source: str, path: str | None) -> Dockerfile:
             max(nlines, 1),
         )
 
-    from dockline.dockerfile.semantic import build_stages
-
     global_args, stages = build_stages(instructions, esc)
     return Dockerfile(
         path=path,
@@ -789,8 +786,6 @@ def _unquote(value: str, esc: str) -> str:
     """Quote removal and escapes as BuildKit's lexer does, variables left as written."""
     if "'" not in value and '"' not in value and esc not in value:
         return value  # nothing to remove; variable references stay as written
-    from dockline.dockerfile.semantic import ExpansionError, Lexer
-
     try:
         return Lexer(esc, skip_unset=True).word(value, {})
     except ExpansionError:

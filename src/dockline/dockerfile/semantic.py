@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from dockline.dockerfile.model import Dockerfile, Instruction, Stage
 
 __all__ = [
+    "BUILDKIT_ARGS",
     "EXPANDING_INSTRUCTIONS",
     "PLATFORM_ARGS",
     "PROXY_ARGS",
@@ -55,11 +56,10 @@ __all__ = [
 ]
 
 #: ARGs predefined by Docker: usable without declaration (values come from --build-arg).
-PROXY_ARGS = frozenset(
-    {
-        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-        "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
-    }
+#: A tuple, in the reference's order: the ShellCheck scripts export them in this order.
+PROXY_ARGS: tuple[str, ...] = (
+    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+    "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
 )  # fmt: skip
 #: Automatic platform ARGs (global scope; their values depend on the build).
 PLATFORM_ARGS = frozenset(
@@ -68,7 +68,16 @@ PLATFORM_ARGS = frozenset(
         "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
     }
 )  # fmt: skip
-#: Instructions whose arguments BuildKit expands (RUN/CMD/ENTRYPOINT are left to the shell).
+#: ARGs BuildKit itself reads (build options, not the image's): usable without declaration.
+BUILDKIT_ARGS = frozenset(
+    {
+        "BUILDKIT_SYNTAX", "SOURCE_DATE_EPOCH", "BUILDKIT_INLINE_CACHE", "BUILDKIT_MULTI_PLATFORM",
+        "BUILDKIT_SANDBOX_HOSTNAME", "BUILDKIT_CONTEXT_KEEP_GIT_DIR", "BUILDKIT_DOCKERFILE_CHECK",
+    }
+)  # fmt: skip
+#: Instructions whose arguments BuildKit expands (RUN/CMD/ENTRYPOINT are left to the shell):
+#: the Dockerfile reference's list (§Environment replacement) plus ARG, whose defaults BuildKit
+#: expands too.  An ONBUILD trigger is expanded when it runs, in the later build.
 EXPANDING_INSTRUCTIONS = frozenset(
     {
         "ADD",

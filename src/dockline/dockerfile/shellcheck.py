@@ -21,22 +21,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from dockline.dockerfile.analysis import RunInfo
 from dockline.dockerfile.model import Dockerfile, Instruction, Stage
-
-if TYPE_CHECKING:  # the lint engine imports this module lazily; no import cycle at run time
-    from dockline.dockerfile.lint import RunInfo
+from dockline.dockerfile.semantic import PROXY_ARGS
 
 EXCLUDED = (1090, 1091, 2187)  # hadolint's exclusions: `source` targets, ash
-PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-              "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
 # shell executable (basename) → the dialect ShellCheck is told (by the shebang)
 DIALECTS = {"sh": "sh", "ash": "sh", "busybox": "sh", "dash": "dash", "bash": "bash", "ksh": "ksh",
             "mksh": "ksh", "ksh93": "ksh"}
@@ -77,7 +70,10 @@ def dialect_of(shell: Sequence[str]) -> str | None:
 
 
 def _declared(df: Dockerfile, stage: Stage | None, before: int, stages: dict[int, Stage]) -> list[str]:
-    """ARG/ENV names declared before line ``before`` in ``stage``, its parents and globally."""
+    """ARG/ENV names declared before line ``before`` in ``stage``, its parents and globally.
+
+    Not BuildKit's scope (:func:`dockline.dockerfile.semantic.all_scopes`): hadolint
+    exports the global ARGs too, in declaration order, and the script keeps that order."""
     names: list[str] = []
 
     def take(ins: Instruction) -> None:
@@ -102,7 +98,7 @@ def _declared(df: Dockerfile, stage: Stage | None, before: int, stages: dict[int
 def _header(dialect: str, names: Iterable[str]) -> list[str]:
     out = [f"#!/bin/{dialect}"]
     seen: set[str] = set()
-    for n in (*names, *PROXY_VARS):
+    for n in (*names, *PROXY_ARGS):
         if n not in seen:
             seen.add(n)
             out.append(f"export {n}=1")
@@ -165,7 +161,7 @@ def _script(df: Dockerfile, ins: Instruction, at: Instruction, dialect: str, nam
 
 
 def scripts_for(df: Dockerfile, runs: Iterable[RunInfo]) -> list[ShScript]:
-    """The ShellCheck scripts of ``runs`` (the lint engine's ``RunInfo`` objects)."""
+    """The ShellCheck scripts of ``runs`` (the shared analysis's ``RunInfo`` objects)."""
     stages = {st.index: st for st in df.stages}
     out: list[ShScript] = []
     for r in runs:
@@ -217,18 +213,28 @@ class ShellCheck:
     executable: str
     timeout: float = 60.0
 
+    # subprocess, tempfile and shutil are imported where they are used: `--shellcheck never`
+    # must not pay for them at start-up
+
     @classmethod
     def find(cls) -> ShellCheck | None:
+        import shutil
+
         exe = shutil.which("shellcheck")
         return cls(exe) if exe else None
 
     def version(self) -> str:
+        import subprocess
+
         out = subprocess.run([self.executable, "--version"], capture_output=True, text=True, timeout=self.timeout,
                              check=False).stdout
         m = re.search(r"version:\s*(\S+)", out)
         return m.group(1) if m else "unknown"
 
     def __call__(self, scripts: Sequence[ShScript]) -> list[ScFinding]:
+        import subprocess
+        import tempfile
+
         if not scripts:
             return []
         with tempfile.TemporaryDirectory(prefix="dockline-sc-") as tmp:

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from dockline import retry
 from dockline.health.outcome import Healthy, ProbeOutcome
+from dockline.retry import poll_until
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,21 @@ def wait_healthy(
 
     The last try starts no later than the deadline; sleeps never overshoot it."""
     start = clock()
-    end = start + deadline.total_seconds()
-    delay = backoff.delays()
     attempt = 0
-    while True:
+    last: ProbeOutcome | None = None
+
+    def healthy() -> Healthy | None:
+        nonlocal attempt, last
         attempt += 1
-        outcome = probe()
+        last = probe()
         if on_attempt is not None:
-            on_attempt(attempt, outcome)
-        if isinstance(outcome, Healthy):
-            return outcome
-        now = clock()
-        if now >= end:
-            return DeadlineExceeded(outcome, attempt, timedelta(seconds=now - start))
-        sleep(min(delay(attempt).total_seconds(), end - now))
+            on_attempt(attempt, last)
+        return last if isinstance(last, Healthy) else None
+
+    try:
+        return poll_until(healthy, deadline=deadline, what="the probe to pass",
+                          backoff=retry.Backoff(first=backoff.first, factor=backoff.factor, most=backoff.cap),
+                          clock=clock, sleep=sleep)
+    except retry.DeadlinePassed:
+        assert last is not None
+        return DeadlineExceeded(last, attempt, timedelta(seconds=clock() - start))

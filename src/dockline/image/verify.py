@@ -1,48 +1,27 @@
 """``dockline verify IMAGE``: run it, wait for its HEALTHCHECK to decide, optionally run a
 smoke command, remove the container.
 
-The loop is written against the small :class:`VerifyEngine` protocol (the real
-:class:`dockline.engine.Engine` satisfies it), so its decisions are unit-tested with an
+The loop is written against the small :class:`dockline.swarm.protocols.VerifyEngine`
+protocol (the real :class:`dockline.engine.Engine` satisfies it), so its decisions are unit-tested with an
 in-memory fake and shown against real containers in tests/integration/image/.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from dockline.errors import BadInputError
+from dockline.errors import BadInputError, EngineError
+from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.swarm.model import ContainerInfo, ImageHealthcheck
+from dockline.swarm.protocols import VerifyEngine
 
 LOG_TAIL = 30
-
-
-class VerifyEngine(Protocol):
-    """What verify needs from the engine."""
-
-    def image_healthcheck(self, ref: str) -> ImageHealthcheck | None: ...
-
-    def run_container(
-        self,
-        image: str,
-        *,
-        name: str | None = ...,
-        environment: Mapping[str, str] | None = ...,
-        labels: Mapping[str, str] | None = ...,
-        ports: Mapping[str, int | None] | None = ...,
-        healthcheck: Mapping[str, Any] | None = ...,
-    ) -> ContainerInfo: ...
-
-    def container(self, id_or_name: str) -> ContainerInfo | None: ...
-
-    def container_logs(self, id_or_name: str, tail: int = 50) -> str: ...
-
-    def exec_in(self, id_or_name: str, cmd: Sequence[str], user: str | None = None) -> tuple[int, str]: ...
-
-    def remove_container(self, id_or_name: str, force: bool = True) -> None: ...
+#: Re-read the container after 0.25 s, then 1.5 times longer each time, at most every 2 s.
+_BACKOFF = Backoff(first=timedelta(seconds=0.25), factor=1.5, most=timedelta(seconds=2))
 
 
 @dataclass(frozen=True)
@@ -162,7 +141,10 @@ def verify_image(
     on_status: Callable[[str, tuple[str, ...]], None] | None = None,
 ) -> VerifyOutcome:
     """Run, wait, smoke, remove (also on failure). Raises only for bad input / engine errors."""
-    spec = healthcheck_spec(engine.image_healthcheck(req.image), req.health_cmd, req.health_interval)
+    image = engine.image(req.image)
+    if image is None:
+        raise EngineError(f"no such image: {req.image}")
+    spec = healthcheck_spec(image.healthcheck, req.health_cmd, req.health_interval)
     start = clock()
     info = engine.run_container(req.image, name=req.name, environment=dict(req.env), labels=dict(req.labels),
                                 ports=dict(req.ports), healthcheck=spec)
@@ -181,28 +163,44 @@ def _wait(
     sleep: Callable[[float], None],
     on_status: Callable[[str, tuple[str, ...]], None] | None,
 ) -> VerifyOutcome:
-    delay = 0.25
     last_status: str | None = None
     last_log: tuple[str, ...] = ()
-    while True:
+    last: ContainerInfo | None = None
+    outcome: VerifyOutcome | None = None
+
+    def decided() -> bool | None:
+        """``True`` once ``outcome`` is known (``Verified``: healthy, the smoke test still to
+        run), ``None`` while the container is starting."""
+        nonlocal last_status, last_log, last, outcome
         c = engine.container(cid)
         waited = timedelta(seconds=clock() - start)
         if c is None:
-            return VerifyExited(req.image, waited, None, last_log, "(the container disappeared)")
+            outcome = VerifyExited(req.image, waited, None, last_log, "(the container disappeared)")
+            return True
+        last = c
         last_log = c.health_log or last_log
         if on_status is not None and c.health != last_status:
             on_status(c.health or c.status, last_log)
         last_status = c.health
         if c.status in ("exited", "dead"):
-            return VerifyExited(req.image, waited, c.exit_code, last_log, _tail(engine, cid))
-        if c.health == "healthy":
-            break
-        if c.health == "unhealthy":
-            return VerifyUnhealthy(req.image, waited, last_log, _tail(engine, cid))
-        if clock() - start >= req.deadline.total_seconds():
-            return VerifyDeadline(req.image, waited, c.health or c.status, last_log, _tail(engine, cid))
-        sleep(min(delay, max(req.deadline.total_seconds() - (clock() - start), 0.0)))
-        delay = min(delay * 1.5, 2.0)
+            outcome = VerifyExited(req.image, waited, c.exit_code, last_log, _tail(engine, cid))
+        elif c.health == "healthy":
+            outcome = Verified(req.image, waited, last_log)
+        elif c.health == "unhealthy":
+            outcome = VerifyUnhealthy(req.image, waited, last_log, _tail(engine, cid))
+        return True if outcome is not None else None
+
+    try:
+        # the deadline counts from before the container was started
+        poll_until(decided, deadline=req.deadline - timedelta(seconds=clock() - start),
+                   what=f"{req.image} to become healthy", backoff=_BACKOFF, clock=clock, sleep=sleep)
+    except DeadlinePassed:
+        assert last is not None  # a poll that saw no container has ended
+        return VerifyDeadline(req.image, timedelta(seconds=clock() - start), last.health or last.status, last_log,
+                              _tail(engine, cid))
+    assert outcome is not None
+    if not isinstance(outcome, Verified):
+        return outcome
     waited = timedelta(seconds=clock() - start)
     if not req.smoke:
         return Verified(req.image, waited, last_log)

@@ -13,6 +13,7 @@ unit-tested; :func:`apply_app` talks to the engine.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Self
 
 from dockline.errors import EngineError, LockHeld, RouterError
+from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.router.render import (
     DEFAULT_TIMEOUTS,
     RenderedFile,
@@ -36,10 +38,10 @@ from dockline.router.render import (
     table_version,
 )
 from dockline.router.routes import Route, RouteTable, RouteTarget, TargetMode, check_conflicts
-from dockline.stack.wait import Converged, wait_services
+from dockline.swarm.wait import Converged, wait_services
 
 if TYPE_CHECKING:
-    from dockline.engine import Engine
+    from dockline.swarm.protocols import ApplyEngine, BundleEngine, Configs, Containers
 
 log = logging.getLogger("dockline.router")
 
@@ -50,6 +52,13 @@ LABEL_TARGET = "dockline.router.target"
 LABEL_HOLDER = "dockline.lock.holder"
 LABEL_EXPIRES = "dockline.lock.expires"
 BUNDLE_KINDS = ("upstream", "location", "status")
+#: Waiting for the lock: 0.1 s, then 1.5 times longer, at most 1 s.
+_LOCK_POLL = Backoff(first=timedelta(seconds=0.1), factor=1.5, most=timedelta(seconds=1))
+
+
+def _steady(seconds: float) -> Backoff:
+    """The same pause between every try."""
+    return Backoff(first=timedelta(seconds=seconds), factor=1.0, most=timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
@@ -198,7 +207,7 @@ def plan_bundle(
 
 
 # --------------------------------------------------------------------------- reading state
-def current_bundle(engine: Engine, router: Router) -> tuple[Bundle, tuple[str, ...]]:
+def current_bundle(engine: BundleEngine, router: Router) -> tuple[Bundle, tuple[str, ...]]:
     """The bundle the router service references now, and the exact config names (for the
     compare-and-swap). Raises :class:`RouterError` (exit 3) when there is no router."""
     svc = engine.service(router.service)
@@ -246,54 +255,66 @@ class SwarmLock:
     can create. It names its holder and an expiry; a lock past its expiry, or whose
     holder process is gone (same host), is broken. Waiting is bounded."""
 
-    def __init__(self, engine: Engine, router: Router, *, ttl: timedelta, wait: timedelta,
-                 on_wait: Callable[[str], None] | None = None):
+    def __init__(self, engine: Configs, router: Router, *, ttl: timedelta, wait: timedelta,
+                 on_wait: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.engine = engine
         self.router = router
         self.ttl = ttl
         self.wait = wait
         self.on_wait = on_wait
+        self.clock = clock
+        self.sleep = sleep
         self.id: str | None = None
 
     def acquire(self) -> None:
-        deadline = time.monotonic() + self.wait.total_seconds()
-        pause = 0.1
         told = False
-        while True:
-            expires = time.time() + self.ttl.total_seconds()
-            labels = {LABEL_ROUTER: self.router.name, LABEL_KIND: "lock",
-                      LABEL_HOLDER: _holder(), LABEL_EXPIRES: f"{expires:.0f}"}
-            try:
-                self.id = self.engine.create_config(self.router.lock, _holder().encode(), labels)
-                return
-            except EngineError as e:
-                if "already exists" not in e.message.lower() and "conflict" not in e.message.lower():
-                    raise
-            held = [c for c in self.engine.configs(labels={LABEL_ROUTER: self.router.name, LABEL_KIND: "lock"})
-                    if c.name == self.router.lock]
-            if not held:
-                continue
-            lock = held[0]
-            holder = lock.labels.get(LABEL_HOLDER, "?")
-            try:
-                expiry = float(lock.labels.get(LABEL_EXPIRES, "0"))
-            except ValueError:
-                expiry = 0.0
-            if time.time() > expiry or _holder_dead(holder):
-                log.warning("breaking stale router lock of %s", holder)
-                self.engine.remove_config(lock.id)  # by id: a fresh lock of someone else survives
-                continue
-            if time.monotonic() >= deadline:
-                when = datetime.fromtimestamp(expiry, tz=UTC).strftime("%H:%M:%S UTC")
-                raise LockHeld(
-                    f"router {self.router.name} is being changed by {holder}; waited {self.wait.total_seconds():.0f}s",
-                    f"retry when it is done; if that process died, its lock expires at {when}",
-                )
+        holder, expiry = "?", 0.0
+
+        def take() -> bool | None:
+            nonlocal holder, expiry
+            while True:
+                expires = time.time() + self.ttl.total_seconds()
+                labels = {LABEL_ROUTER: self.router.name, LABEL_KIND: "lock",
+                          LABEL_HOLDER: _holder(), LABEL_EXPIRES: f"{expires:.0f}"}
+                try:
+                    self.id = self.engine.create_config(self.router.lock, _holder().encode(), labels)
+                    return True
+                except EngineError as e:
+                    if "already exists" not in e.message.lower() and "conflict" not in e.message.lower():
+                        raise
+                held = [c for c in self.engine.configs(labels={LABEL_ROUTER: self.router.name, LABEL_KIND: "lock"})
+                        if c.name == self.router.lock]
+                if not held:
+                    continue  # released meanwhile: try again at once
+                lock = held[0]
+                holder = lock.labels.get(LABEL_HOLDER, "?")
+                try:
+                    expiry = float(lock.labels.get(LABEL_EXPIRES, "0"))
+                except ValueError:
+                    expiry = 0.0
+                if time.time() > expiry or _holder_dead(holder):
+                    log.warning("breaking stale router lock of %s", holder)
+                    self.engine.remove_config(lock.id)  # by id: a fresh lock of someone else survives
+                    continue
+                return None
+
+        def pause(seconds: float) -> None:
+            nonlocal told
             if not told and self.on_wait is not None:
                 self.on_wait(holder)
                 told = True
-            time.sleep(pause)
-            pause = min(pause * 1.5, 1.0)
+            self.sleep(seconds)
+
+        try:
+            poll_until(take, deadline=self.wait, what=f"the lock of router {self.router.name}", backoff=_LOCK_POLL,
+                       clock=self.clock, sleep=pause)
+        except DeadlinePassed:
+            when = datetime.fromtimestamp(expiry, tz=UTC).strftime("%H:%M:%S UTC")
+            raise LockHeld(
+                f"router {self.router.name} is being changed by {holder}; waited {self.wait.total_seconds():.0f}s",
+                f"retry when it is done; if that process died, its lock expires at {when}",
+            ) from None
 
     def release(self) -> None:
         if self.id is not None:
@@ -321,13 +342,17 @@ def _get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
 
 
 def probe_router(base_url: str, version: str, paths: Sequence[str],
-                 timeout: timedelta = timedelta(seconds=15)) -> str | None:
+                 timeout: timedelta = timedelta(seconds=15), *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> str | None:
     """``None`` when the router serves ``version`` (three answers in a row) and every path
     answers below 500; otherwise what went wrong."""
-    deadline = time.monotonic() + timeout.total_seconds()
+    start = clock()
     streak = 0
     seen = "nothing"
-    while streak < 3:
+
+    def serves() -> bool | None:
+        nonlocal streak, seen
         code, body = _get(f"{base_url}/_dockline/status")
         if code == 200:
             try:
@@ -337,17 +362,24 @@ def probe_router(base_url: str, version: str, paths: Sequence[str],
         else:
             seen = f"HTTP {code}" if code else "no answer"
         streak = streak + 1 if seen == version else 0
-        if streak < 3:
-            if time.monotonic() > deadline:
-                return f"the router does not serve bundle {version} (it answers {seen})"
-            time.sleep(0.2)
+        return True if streak >= 3 else None
+
+    try:
+        poll_until(serves, deadline=timeout, what=f"the router to serve bundle {version}",
+                   backoff=_steady(0.2), clock=clock, sleep=sleep)
+    except DeadlinePassed:
+        return f"the router does not serve bundle {version} (it answers {seen})"
     for path in paths:
         code = 0
-        while True:
+
+        def answers(path: str = path) -> bool | None:
+            nonlocal code
             code, _ = _get(f"{base_url}{path}")
-            if 0 < code < 500 or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
+            return True if 0 < code < 500 else None
+
+        left = timeout - timedelta(seconds=clock() - start)  # one deadline for the whole probe
+        with contextlib.suppress(DeadlinePassed):
+            poll_until(answers, deadline=left, what=f"route {path}", backoff=_steady(0.3), clock=clock, sleep=sleep)
         if not 0 < code < 500:
             return f"route {path} answers {'HTTP ' + str(code) if code else 'nothing'} through the router"
     return None
@@ -366,7 +398,7 @@ class ApplySettings:
     probe_timeout: timedelta = timedelta(seconds=15)
 
 
-def validate_bundle(engine: Engine, image: str, bundle: Bundle) -> None:
+def validate_bundle(engine: Containers, image: str, bundle: Bundle) -> None:
     """``nginx -t`` inside the router image with the whole bundle in place."""
     files = {e.file.target: e.file.content.encode() for e in bundle.entries}
     code, out = engine.run_check(image, files, ["nginx", "-t"], timeout=timedelta(seconds=30))
@@ -380,20 +412,22 @@ def _since(t0: float) -> timedelta:
 
 
 def apply_app(
-    engine: Engine,
+    engine: ApplyEngine,
     router: Router,
     app: str,
     resolve: Callable[[], Sequence[RouteTarget]] | None,
     settings: ApplySettings,
     *,
     on_step: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ApplyOutcome:
     """Route ``app`` (``resolve`` gives its targets, called under the lock) or unroute it
     (``resolve=None``). Raises RouteError (2, nothing changed), LockHeld, RouterError."""
     step = on_step or (lambda _m: None)
     t0 = time.monotonic()
     lock = SwarmLock(engine, router, ttl=settings.lock_ttl, wait=settings.lock_wait,
-                     on_wait=lambda h: step(f"waiting for the router lock held by {h}"))
+                     on_wait=lambda h: step(f"waiting for the router lock held by {h}"), clock=clock, sleep=sleep)
     with lock:
         t_lock = _since(t0)
         t1 = time.monotonic()
@@ -420,7 +454,7 @@ def apply_app(
         try:
             engine.set_service_configs(router.service, bundle.mounts, expect=referenced)
         except EngineError as e:
-            _remove(engine, created)
+            _remove(engine, created, clock=clock, sleep=sleep)
             raise RouterError(f"could not update the router: {e.message}; nothing was changed") from e
         t_rotate = _since(t3)
 
@@ -428,7 +462,7 @@ def apply_app(
         outcome = wait_services(engine, [router.service], settings.converge_timeout, since=since)
         t_converge = _since(t4)
         if not isinstance(outcome, Converged):
-            _restore(engine, router, current, created, step)
+            _restore(engine, router, current, created, step, clock=clock, sleep=sleep)
             raise RouterError(
                 f"the router did not take bundle {bundle.version} ({outcome.kind}:"
                 f" {'; '.join(outcome.reasons)}); previous bundle {current.version} restored")
@@ -438,26 +472,31 @@ def apply_app(
             problem = probe_router(settings.probe_url, bundle.version,
                                    # a route without a running target answers 502 by design
                                    [t.route.path for t in bundle.table.targets if t.servers],
-                                   settings.probe_timeout)
+                                   settings.probe_timeout, clock=clock, sleep=sleep)
             if problem is not None:
-                _restore(engine, router, current, created, step)
+                _restore(engine, router, current, created, step, clock=clock, sleep=sleep)
                 raise RouterError(f"{problem}; previous bundle {current.version} restored")
         t_probe = _since(t5)
-        removed = _collect(engine, router, set(bundle.names))
+        removed = _collect(engine, router, set(bundle.names), clock=clock, sleep=sleep)
     return Applied(app, bundle.version, current.version, targets, removed,
                    Timings(t_lock, t_render, t_validate, t_rotate, t_converge, t_probe))
 
 
-def _remove(engine: Engine, names: Sequence[str]) -> None:
+def _remove(engine: Configs, names: Sequence[str], *, clock: Callable[[], float] = time.monotonic,
+            sleep: Callable[[float], None] = time.sleep) -> None:
     for n in names:
-        for _ in range(20):
-            if engine.remove_config(n) or engine.config_data(n) is None:
-                break
-            time.sleep(0.5)  # a task still shutting down holds it
+        def gone(n: str = n) -> bool | None:
+            return True if engine.remove_config(n) or engine.config_data(n) is None else None
+
+        # a task still shutting down holds it: 20 tries, 0.5 s apart; then it is left
+        with contextlib.suppress(DeadlinePassed):
+            poll_until(gone, deadline=timedelta(seconds=9.5), what=f"config {n} to go", backoff=_steady(0.5),
+                       clock=clock, sleep=sleep)
 
 
-def _restore(engine: Engine, router: Router, previous: Bundle, created: Sequence[str],
-             step: Callable[[str], None]) -> None:
+def _restore(engine: ApplyEngine, router: Router, previous: Bundle, created: Sequence[str],
+             step: Callable[[str], None], *, clock: Callable[[], float] = time.monotonic,
+             sleep: Callable[[float], None] = time.sleep) -> None:
     """Put the previous bundle back (unless the swarm's rollback already did) and delete
     the configs this apply created, so none is orphaned."""
     svc = engine.service(router.service)
@@ -465,17 +504,20 @@ def _restore(engine: Engine, router: Router, previous: Bundle, created: Sequence
         step(f"restoring bundle {previous.version}")
         engine.set_service_configs(router.service, previous.mounts, expect=svc.configs)
         wait_services(engine, [router.service], timedelta(seconds=90))
-    _remove(engine, [n for n in created if n not in previous.names])
+    _remove(engine, [n for n in created if n not in previous.names], clock=clock, sleep=sleep)
 
 
-def _collect(engine: Engine, router: Router, keep: set[str]) -> tuple[str, ...]:
+def _collect(engine: Configs, router: Router, keep: set[str], *, clock: Callable[[], float] = time.monotonic,
+             sleep: Callable[[float], None] = time.sleep) -> tuple[str, ...]:
     """Delete this router's bundle configs no longer referenced (also leftovers of a
     crashed run: we hold the lock, so nobody else is mid-change)."""
     removed: list[str] = []
-    deadline = time.monotonic() + 15
+    start = clock()
     stale = [c for c in engine.configs(labels={LABEL_ROUTER: router.name})
              if c.labels.get(LABEL_KIND) in BUNDLE_KINDS and c.name not in keep]
-    while stale:
+
+    def all_gone() -> bool | None:
+        nonlocal stale
         left = []
         for c in stale:
             if engine.remove_config(c.id):
@@ -483,9 +525,12 @@ def _collect(engine: Engine, router: Router, keep: set[str]) -> tuple[str, ...]:
             elif engine.config_data(c.id) is not None:
                 left.append(c)  # still referenced by the old task while it drains
         stale = left
-        if stale and time.monotonic() > deadline:
+        return True if not stale else None
+
+    if stale:
+        try:
+            poll_until(all_gone, deadline=timedelta(seconds=15) - timedelta(seconds=clock() - start),
+                       what="unused router configs to go", backoff=_steady(0.5), clock=clock, sleep=sleep)
+        except DeadlinePassed:
             log.warning("configs still in use, left for the next routing: %s", [c.name for c in stale])
-            break
-        if stale:
-            time.sleep(0.5)
     return tuple(removed)

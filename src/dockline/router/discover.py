@@ -38,7 +38,7 @@ from dockline.swarm.model import (
 )
 
 if TYPE_CHECKING:
-    from dockline.engine import Engine
+    from dockline.swarm.protocols import DiscoverEngine
 
 DEFAULT_PORT = 80
 
@@ -150,7 +150,7 @@ def resolve_targets(
 
 
 def discover_app(
-    engine: Engine,
+    engine: DiscoverEngine,
     app: str,
     router_network: str | None,
     *,

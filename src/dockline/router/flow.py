@@ -3,6 +3,7 @@ before removal (``dockline deploy`` / ``rm`` and ``dockline route`` call these).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -20,18 +21,19 @@ from dockline.router.routes import Route, RouteTarget, validate_host, validate_s
 from dockline.router.stack import probe_url, router_image
 
 if TYPE_CHECKING:
-    from dockline.engine import Engine
+    from dockline.swarm.protocols import BundleEngine, ProbeEngine, RouterEngine
 
 
-def settings_for(engine: Engine, router: Router, *, probe: bool = True,
-                 lock_wait: timedelta = timedelta(seconds=90)) -> ApplySettings:
+def settings_for(engine: ProbeEngine, router: Router, *, probe: bool = True,
+                 lock_wait: timedelta = timedelta(seconds=90), clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> ApplySettings:
     return ApplySettings(image=router_image(engine, router),
-                         probe_url=probe_url(engine, router) if probe else None,
+                         probe_url=probe_url(engine, router, clock=clock, sleep=sleep) if probe else None,
                          lock_wait=lock_wait)
 
 
 def route_stack(
-    engine: Engine,
+    engine: RouterEngine,
     app: str,
     *,
     router: Router = DEFAULT_ROUTER,
@@ -40,38 +42,42 @@ def route_stack(
     probe: bool = True,
     lock_wait: timedelta = timedelta(seconds=90),
     on_step: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ApplyOutcome:
     """Route ``app``'s services (labels + ``extra``) through ``router``."""
     validate_stack_name(app)
     for h in target_hosts:
         validate_host(h, allow_port=False, what="target host")
-    settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait)
+    settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait, clock=clock, sleep=sleep)
     net = engine.network_id(router.network)
 
     def resolve() -> Sequence[RouteTarget]:
         return discover_app(engine, app, net, extra=extra, target_hosts=target_hosts)
 
-    return apply_app(engine, router, app, resolve, settings, on_step=on_step)
+    return apply_app(engine, router, app, resolve, settings, on_step=on_step, clock=clock, sleep=sleep)
 
 
 def unroute_stack(
-    engine: Engine,
+    engine: RouterEngine,
     app: str,
     *,
     router: Router = DEFAULT_ROUTER,
     probe: bool = True,
     lock_wait: timedelta = timedelta(seconds=90),
     on_step: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ApplyOutcome | None:
     """Detach ``app``'s configs from the router (``None`` when there is no router)."""
     validate_stack_name(app)
     if engine.service(router.service) is None:
         return None
-    settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait)
-    return apply_app(engine, router, app, None, settings, on_step=on_step)
+    settings = settings_for(engine, router, probe=probe, lock_wait=lock_wait, clock=clock, sleep=sleep)
+    return apply_app(engine, router, app, None, settings, on_step=on_step, clock=clock, sleep=sleep)
 
 
-def is_routed(engine: Engine, app: str, router: Router = DEFAULT_ROUTER) -> bool:
+def is_routed(engine: BundleEngine, app: str, router: Router = DEFAULT_ROUTER) -> bool:
     """Whether the router currently serves a route of ``app``."""
     if engine.service(router.service) is None:
         return False

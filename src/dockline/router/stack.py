@@ -10,9 +10,9 @@ The stack has two services on the router's overlay network (``<name>-net``):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -25,20 +25,22 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from dockline.errors import EngineError, RouterError
+from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.router.apply import LABEL_KIND, LABEL_ROUTER, Bundle, Router, current_bundle
 from dockline.router.render import render_edge
 from dockline.router.routes import validate_port, validate_stack_name
 
 if TYPE_CHECKING:
-    from dockline.engine import Engine
-    from dockline.stack.wait import ProgressSnapshot, WaitOutcome
+    from dockline.swarm.protocols import Images, ProbeEngine, RouterEngine, Services
+    from dockline.swarm.wait import ProgressSnapshot, WaitOutcome
 
 log = logging.getLogger("dockline.router")
 
 DEFAULT_BASE = "nginx:1.27-bookworm"
-BASE_ENV = "DOCKLINE_NGINX_IMAGE"
 IMAGE_REPO = "dockline/router"
 LABEL_ROLE = "dockline.router.role"
+_HALF_SECOND = Backoff(first=timedelta(seconds=0.5), factor=1.0, most=timedelta(seconds=0.5))
+_EVERY_SECOND = Backoff(first=timedelta(seconds=1), factor=1.0, most=timedelta(seconds=1))
 
 
 def data_dir() -> Path:
@@ -54,18 +56,21 @@ def image_tag(base: str) -> str:
     return f"{IMAGE_REPO}:{h.hexdigest()[:12]}"
 
 
-def ensure_image(engine: Engine, base: str | None = None,
+def ensure_image(engine: Images, base: str | None = None,
                  on_line: Callable[[str], None] | None = None) -> str:
     """Build the router image unless it exists; returns its tag."""
-    base = base or os.environ.get(BASE_ENV) or DEFAULT_BASE
+    if not base:
+        from dockline.config import router_settings  # the settings (file, env, alias) decide
+
+        base = router_settings().base_image
     tag = image_tag(base)
-    if not engine.image_exists(tag):
+    if engine.image(tag) is None:
         engine.build(str(data_dir()), tag=tag, buildargs={"NGINX_IMAGE": base}, on_line=on_line,
                      labels={LABEL_ROUTER: "image"})
     return tag
 
 
-def router_image(engine: Engine, router: Router) -> str:
+def router_image(engine: Services, router: Router) -> str:
     """The image the running router service uses."""
     svc = engine.service(router.service)
     if svc is None:
@@ -74,8 +79,9 @@ def router_image(engine: Engine, router: Router) -> str:
     return svc.image.split("@", 1)[0]
 
 
-def probe_url(engine: Engine, router: Router, host: str | None = None,
-              wait: timedelta = timedelta(seconds=30)) -> str | None:
+def probe_url(engine: ProbeEngine, router: Router, host: str | None = None,
+              wait: timedelta = timedelta(seconds=30), *, clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep) -> str | None:
     """``http://<host>:<edge published port>``: by default the address of a node running an
     edge task (the edge publishes in host mode); ``None`` when the edge publishes no port.
 
@@ -88,13 +94,17 @@ def probe_url(engine: Engine, router: Router, host: str | None = None,
     if not port:
         return None
     if host is None:
-        deadline = time.monotonic() + wait.total_seconds()
-        while True:
+        running: list[str] = []
+
+        def edge_runs() -> bool | None:
+            nonlocal running
             running = sorted(t.node_id for t in engine.tasks([edge.id])
                              if t.state == "running" and t.desired_state == "running" and t.node_id)
-            if running or time.monotonic() >= deadline:
-                break
-            time.sleep(0.5)
+            return True if running else None
+
+        with contextlib.suppress(DeadlinePassed):  # none in time: the local address
+            poll_until(edge_runs, deadline=wait, what="an edge task to run", backoff=_HALF_SECOND,
+                       clock=clock, sleep=sleep)
         node = engine.node(running[0]) if running else None
         host = node.addr if node is not None and node.addr else "127.0.0.1"
     return f"http://{host}:{port}"
@@ -133,7 +143,7 @@ class RouterUp:
 
 
 def router_up(
-    engine: Engine,
+    engine: RouterEngine,
     router: Router,
     *,
     port: int,
@@ -142,9 +152,11 @@ def router_up(
     labels: Mapping[str, str] | None = None,
     on_line: Callable[[str], None] | None = None,
     on_progress: Callable[[ProgressSnapshot], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RouterUp:
     """Build (if needed) and deploy the router stack; wait until it converges."""
-    from dockline.stack.wait import wait_services
+    from dockline.swarm.wait import wait_services
 
     validate_stack_name(router.name)
     validate_port(port)
@@ -166,41 +178,56 @@ def router_up(
     with tempfile.TemporaryDirectory(prefix="dockline-router-") as tmp:
         path = Path(tmp) / "router.yml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        for attempt in range(5):
+        tries = 0
+
+        def deployed() -> bool | None:
+            nonlocal tries
+            tries += 1
             try:
                 engine.stack_deploy(router.name, str(path), prune=False, with_registry_auth=False,
                                     resolve_image="never")
-                break
+                return True
             except EngineError as e:
                 # Right after `router down`, the manager may still know the old network by
                 # name for a moment ("network ... not found"): retry briefly.
-                if "not found" not in e.message or attempt == 4:
+                if "not found" not in e.message or tries == 5:
                     raise
-                time.sleep(1)
+                return None
+
+        # five tries, a second apart; the fifth failure is raised (each CLI call is bounded at
+        # 2 min, so this deadline is never what ends the tries)
+        poll_until(deployed, deadline=timedelta(minutes=11), what=f"the router stack {router.name}",
+                   backoff=_EVERY_SECOND, clock=clock, sleep=sleep)
     outcome = wait_services(engine, [router.edge, router.service], timeout, since=since,
                             on_progress=on_progress)
     return RouterUp(router.name, image, port, outcome)
 
 
-def router_down(engine: Engine, router: Router, timeout: timedelta = timedelta(seconds=60)) -> tuple[str, ...]:
+def router_down(engine: RouterEngine, router: Router, timeout: timedelta = timedelta(seconds=60), *,
+                clock: Callable[[], float] = time.monotonic,
+                sleep: Callable[[float], None] = time.sleep) -> tuple[str, ...]:
     """Remove the router stack, its configs and its network. Returns what was removed."""
     validate_stack_name(router.name)
     engine.stack_rm(router.name)
-    deadline = time.monotonic() + timeout.total_seconds()
     removed: list[str] = []
-    while True:
+
+    def gone() -> bool | None:
         left_services = engine.services(names=[router.edge, router.service])
         configs = [c for c in engine.configs(labels={LABEL_ROUTER: router.name})]
         for c in configs:
             if engine.remove_config(c.id):
                 removed.append(c.name)
         net_gone = engine.network_id(router.network) is None or engine.remove_network(router.network)
-        if not left_services and net_gone and not engine.configs(labels={LABEL_ROUTER: router.name}):
-            return tuple(removed)
-        if time.monotonic() > deadline:
-            raise RouterError(f"router {router.name} is not fully removed after {timeout.total_seconds():.0f}s",
-                              "run `dockline router down` again")
-        time.sleep(0.5)
+        done = not left_services and net_gone and not engine.configs(labels={LABEL_ROUTER: router.name})
+        return True if done else None
+
+    try:
+        poll_until(gone, deadline=timeout, what=f"router {router.name} to go", backoff=_HALF_SECOND,
+                   clock=clock, sleep=sleep)
+    except DeadlinePassed:
+        raise RouterError(f"router {router.name} is not fully removed after {timeout.total_seconds():.0f}s",
+                          "run `dockline router down` again") from None
+    return tuple(removed)
 
 
 @dataclass(frozen=True)
@@ -217,7 +244,7 @@ class RouterStatus:
     services: tuple[dict[str, Any], ...]
 
 
-def router_status(engine: Engine, router: Router) -> RouterStatus:
+def router_status(engine: RouterEngine, router: Router) -> RouterStatus:
     svc = engine.service(router.service)
     if svc is None:
         return RouterStatus(router.name, False, None, None, "none", (), (), ())

@@ -21,19 +21,19 @@ from dockline.router.flow import route_stack
 from dockline.router.routes import TargetMode
 
 if TYPE_CHECKING:
-    from dockline.engine import Engine
+    from dockline.swarm.protocols import BundleEngine, RouterEngine
 
 log = logging.getLogger("dockline.router.watch")
 
 
-def apps_to_watch(engine: Engine, router: Router) -> list[str]:
+def apps_to_watch(engine: BundleEngine, router: Router) -> list[str]:
     """Routed apps with at least one host-mode or ingress route."""
     bundle, _ = current_bundle(engine, router)
     return sorted({t.route.app for t in bundle.table.targets if t.mode is not TargetMode.OVERLAY})
 
 
 def watch(
-    engine: Engine,
+    engine: RouterEngine,
     router: Router,
     *,
     stop: threading.Event,

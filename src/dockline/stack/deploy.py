@@ -24,12 +24,16 @@ from typing import Any
 
 import yaml
 
+from dockline.config import RESOLVE_IMAGE_MODES
 from dockline.errors import DeployFailed, StackError
-from dockline.stack import compose, history
+from dockline.retry import Backoff, DeadlinePassed, poll_until
+from dockline.stack import compose, history, secretnames
 from dockline.stack.hooks import Hook, HookRun, hooks_from_doc, run_hook
 from dockline.stack.model import ObjectChange, Plan, ServiceChange
 from dockline.stack.plan import make_plan
-from dockline.stack.wait import (
+from dockline.swarm.model import STACK_NAMESPACE_LABEL
+from dockline.swarm.protocols import DeployEngine, Nodes, StackCli, StatusEngine
+from dockline.swarm.wait import (
     Converged,
     ProgressSnapshot,
     RolledBack,
@@ -39,17 +43,16 @@ from dockline.stack.wait import (
     assess_service,
     wait_services,
 )
-from dockline.swarm.model import STACK_NAMESPACE_LABEL
 
 log = logging.getLogger("dockline.stack.deploy")
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
-RESOLVE_ENV = "DOCKLINE_RESOLVE_IMAGE"
-RESOLVE_CHOICES = ("always", "changed", "never")
 LABEL_STACK = "dockline.stack"
 LABEL_VERSIONED = "dockline.versioned"
 LABEL_KEY = "dockline.key"
 MIN_VERSION = "3.8"
+#: How often ``remove_stack`` looks whether the stack's objects are gone.
+_REMOVE_POLL = Backoff(first=timedelta(seconds=0.25), factor=1.0, most=timedelta(seconds=0.25))
 _STACK_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 
@@ -158,24 +161,16 @@ def check_stack_name(name: str) -> None:
                          "use letters, digits, '_', '.', '-' (not first), at most 40 characters")
 
 
-def resolve_image_default() -> str:
-    """``deploy.resolve_image`` from the settings (dockline.yaml < DOCKLINE_DEPLOY_RESOLVE_IMAGE or
-    its alias DOCKLINE_RESOLVE_IMAGE); errors name the key path."""
-    from dockline.config import load_settings
-
-    return load_settings().deploy.resolve_image
-
-
-def _secret_digest(stack: str, key: str, content: bytes) -> str:
-    # A slow, salted hash: the name is public, the value is not (weak values resist guessing).
-    return hashlib.pbkdf2_hmac("sha256", content, f"dockline:{stack}:{key}".encode(), 100_000).hex()[:10]
-
-
-def version_objects(doc: Mapping[str, Any], stack: str, project_dir: Path
+def version_objects(doc: Mapping[str, Any], stack: str, project_dir: Path, *,
+                    secret_key: Callable[[], bytes] | None = None,
                     ) -> tuple[dict[str, Any], tuple[ObjectVersion, ...]]:
     """Give every config/secret declared with ``file:`` a content-addressed name, absolute
-    paths and dockline labels. Returns the new document and the versions."""
+    paths and dockline labels. Returns the new document and the versions.
+
+    Secrets are named with an HMAC under ``secret_key()`` (asked for only when the stack has a
+    file-backed secret; see ``stack/secretnames.py``); without one, a throwaway key."""
     out = dict(doc)
+    key_bytes: bytes | None = None
     versions: list[ObjectVersion] = []
     for kind, section in (("config", "configs"), ("secret", "secrets")):
         entries = dict(doc.get(section) or {})
@@ -188,8 +183,12 @@ def version_objects(doc: Mapping[str, Any], stack: str, project_dir: Path
                 content = path.read_bytes()
             except OSError as e:
                 raise StackError(f"{section}.{key}.file: cannot read {path}: {e.strerror}") from e
-            digest = (hashlib.sha256(content).hexdigest()[:10] if kind == "config"
-                      else _secret_digest(stack, key, content))
+            if kind == "config":
+                digest = hashlib.sha256(content).hexdigest()[:10]
+            else:
+                if key_bytes is None:
+                    key_bytes = secret_key() if secret_key is not None else secretnames.throwaway_key()
+                digest = secretnames.secret_digest(key_bytes, stack, key, content)
             base = str(spec.get("name") or f"{stack}_{key}")
             name = f"{base}-{digest}"
             if len(name) > 64:
@@ -261,19 +260,21 @@ class Prepared:
 
 
 def prepare(name: str, files: Sequence[Path], *, env_files: Sequence[Path] = (),
-            environ: Mapping[str, str] | None = None) -> Prepared:
-    """Load, validate and version a stack; pure apart from reading the files."""
+            environ: Mapping[str, str] | None = None,
+            secret_key: Callable[[], bytes] | None = None) -> Prepared:
+    """Load, validate and version a stack; pure apart from reading the files (and
+    ``secret_key``, called once the files are valid and only if a secret needs a name)."""
     check_stack_name(name)
     loaded = compose.load_stack(files, env_files=env_files, environ=os.environ if environ is None else environ)
     hooks = hooks_from_doc(loaded.doc)
-    doc, versions = version_objects(loaded.doc, name, loaded.project_dir)
+    doc, versions = version_objects(loaded.doc, name, loaded.project_dir, secret_key=secret_key)
     doc = absolutize(compose.strip_ignored(doc), loaded.project_dir)
     return Prepared(name, doc, versions, loaded.warnings, hooks, loaded.files, loaded.project_dir)
 
 
 # --------------------------------------------------------------------------- deploy
 def deploy_stack(
-    engine: Any,
+    engine: DeployEngine,
     name: str,
     files: Sequence[Path],
     *,
@@ -291,18 +292,35 @@ def deploy_stack(
     A failed, rolled-back or timed-out wait is a result, not an exception: see
     ``DeployResult.outcome`` and ``exit_code``.
     """
-    prepared = prepare(name, files, env_files=env_files, environ=environ)
-    return _apply(engine, prepared, options, source="deploy", on_progress=on_progress, on_event=on_event)
+    missing_key = False
+
+    def key() -> bytes:
+        nonlocal missing_key
+        found = secretnames.swarm_key(engine, create=False)
+        missing_key = found is None
+        return found or secretnames.throwaway_key()
+
+    def with_swarm_key() -> Prepared:
+        # The swarm has no secret-names key yet: make it at the last moment before the first
+        # change (so exit 2 / a failed pre hook still mean nothing was changed) and name again.
+        made = secretnames.swarm_key(engine, create=True)
+        assert made is not None
+        return prepare(name, files, env_files=env_files, environ=environ, secret_key=lambda: made)
+
+    prepared = prepare(name, files, env_files=env_files, environ=environ, secret_key=key)
+    return _apply(engine, prepared, options, source="deploy", on_progress=on_progress, on_event=on_event,
+                  before_changes=with_swarm_key if missing_key else None)
 
 
-def _apply(engine: Any, prepared: Prepared, options: DeployOptions, *, source: str,
+def _apply(engine: DeployEngine, prepared: Prepared, options: DeployOptions, *, source: str,
            on_progress: Callable[[ProgressSnapshot], None] | None,
-           on_event: Callable[[str], None] | None) -> DeployResult:
+           on_event: Callable[[str], None] | None,
+           before_changes: Callable[[], Prepared] | None = None) -> DeployResult:
     started = time.monotonic()
     say = on_event or (lambda _msg: None)
     name = prepared.name
-    if options.resolve_image not in RESOLVE_CHOICES:
-        raise StackError(f"--resolve-image {options.resolve_image!r}: should be one of {', '.join(RESOLVE_CHOICES)}")
+    if options.resolve_image not in RESOLVE_IMAGE_MODES:
+        raise StackError(f"--resolve-image {options.resolve_image!r}: should be one of {', '.join(RESOLVE_IMAGE_MODES)}")
     engine.require_manager()
     records = history.list_records(engine, name)
     previous_doc = history.read_record(engine, records[-1]).doc if records else None
@@ -323,6 +341,10 @@ def _apply(engine: Any, prepared: Prepared, options: DeployOptions, *, source: s
         if not run.ok:
             raise DeployFailed(f"pre-deploy hook failed (exit {run.exit_code}): {hook.describe()}; nothing was changed",
                                run.output[-2000:] or None)
+    if before_changes is not None:
+        prepared = before_changes()
+        plan = make_plan(engine, prepared.name, prepared.doc, prepared.versions, previous_doc,
+                         resolve_registry=options.resolve_image != "never", warnings=prepared.warnings)
     configs = {v.name: v.content for v in prepared.versions if v.kind == "config" and v.content is not None}
     record = history.write_record(engine, name, version, prepared.doc, configs, source)
     since = datetime.now(UTC)
@@ -345,7 +367,7 @@ def _apply(engine: Any, prepared: Prepared, options: DeployOptions, *, source: s
                         tuple(runs), timedelta(seconds=time.monotonic() - started))
 
 
-def _run_converter(engine: Any, name: str, doc: Mapping[str, Any], options: DeployOptions) -> None:
+def _run_converter(engine: StackCli, name: str, doc: Mapping[str, Any], options: DeployOptions) -> None:
     with tempfile.TemporaryDirectory(prefix="dockline-stack-") as tmp:
         path = Path(tmp) / f"{name}.yml"
         path.write_text(yaml.safe_dump(swarm_document(doc), sort_keys=False), encoding="utf-8")
@@ -353,12 +375,10 @@ def _run_converter(engine: Any, name: str, doc: Mapping[str, Any], options: Depl
                             resolve_image=options.resolve_image)
 
 
-def _check_placement(engine: Any, doc: Mapping[str, Any], say: Callable[[str], None]) -> None:
+def _check_placement(engine: Nodes, doc: Mapping[str, Any], say: Callable[[str], None]) -> None:
     """Refuse a service no live node can take (exit 2), before anything changes."""
     from dockline.cluster import placement
 
-    if not hasattr(engine, "nodes"):
-        return
     specs = {svc: spec if isinstance(spec, Mapping) else {} for svc, spec in (doc.get("services") or {}).items()}
     constraints = {
         svc: tuple(((spec.get("deploy") or {}).get("placement") or {}).get("constraints") or ())
@@ -371,7 +391,7 @@ def _check_placement(engine: Any, doc: Mapping[str, Any], say: Callable[[str], N
     placement.check_placement_live(constraints, engine.nodes, demands, on_wait=say)
 
 
-def collect_unused(engine: Any, stack: str) -> tuple[str, ...]:
+def collect_unused(engine: DeployEngine, stack: str) -> tuple[str, ...]:
     """Remove config/secret versions of ``stack`` that no service's current or previous spec
     references (rollback needs the previous ones). Returns the removed names."""
     used: set[str] = set()
@@ -389,7 +409,7 @@ def collect_unused(engine: Any, stack: str) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------- rollback
-def rollback_stack(engine: Any, name: str, *, to_version: int | None = None,
+def rollback_stack(engine: DeployEngine, name: str, *, to_version: int | None = None,
                    options: DeployOptions = DeployOptions(),
                    on_progress: Callable[[ProgressSnapshot], None] | None = None,
                    on_event: Callable[[str], None] | None = None) -> DeployResult:
@@ -427,21 +447,24 @@ def rollback_stack(engine: Any, name: str, *, to_version: int | None = None,
 
 
 # --------------------------------------------------------------------------- remove
-def remove_stack(engine: Any, name: str, timeout: timedelta = timedelta(minutes=2)) -> RemoveResult:
+def remove_stack(engine: DeployEngine, name: str, timeout: timedelta = timedelta(minutes=2),
+                 *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> RemoveResult:
     """Remove a stack and wait (bounded) until its services, task containers and networks
     are gone; then its config/secret versions and deploy records."""
     check_stack_name(name)
     engine.require_manager()
-    started = time.monotonic()
+    started = clock()
     ns = {STACK_NAMESPACE_LABEL: name}
     services = tuple(s.name for s in engine.services(labels=ns))
     networks = tuple(n.name for n in engine.networks(labels=ns))
     configs = tuple(c.name for c in engine.configs(ns))
     secrets = tuple(s.name for s in engine.secrets(ns))
     engine.stack_rm(name)
-    deadline = started + timeout.total_seconds()
     leftovers: list[str] = []
-    while True:
+
+    def gone() -> bool | None:
+        nonlocal leftovers
         leftovers = [f"service {s.name}" for s in engine.services(labels=ns)]
         leftovers += [f"container {c.name}" for c in engine.containers(labels=ns)]
         if not leftovers:
@@ -454,16 +477,21 @@ def remove_stack(engine: Any, name: str, timeout: timedelta = timedelta(minutes=
             leftovers = [f"network {n.name}" for n in engine.networks(labels=ns)]
             leftovers += [f"config {c.name}" for c in engine.configs(ns)]
             leftovers += [f"secret {s.name}" for s in engine.secrets(ns)]
-        if not leftovers or time.monotonic() >= deadline:
-            break
-        time.sleep(0.25)
+        return True if not leftovers else None
+
+    try:
+        # the timeout counts from the start; what is left then is reported, not raised
+        poll_until(gone, deadline=timeout - timedelta(seconds=clock() - started), what=f"stack {name} to go",
+                   backoff=_REMOVE_POLL, clock=clock, sleep=sleep)
+    except DeadlinePassed:
+        pass
     records = history.remove_records(engine, name) if not leftovers else 0
     return RemoveResult(name, services, networks, configs, secrets, records, tuple(leftovers),
-                        timedelta(seconds=time.monotonic() - started))
+                        timedelta(seconds=clock() - started))
 
 
 # --------------------------------------------------------------------------- status
-def stack_status(engine: Any, name: str | None = None) -> list[StackStatus]:
+def stack_status(engine: StatusEngine, name: str | None = None) -> list[StackStatus]:
     """Stacks (all, or one), their services with desired/running/healthy and the recorded version."""
     labels = {STACK_NAMESPACE_LABEL: name} if name else {STACK_NAMESPACE_LABEL: ""}
     services = engine.services(labels=labels)

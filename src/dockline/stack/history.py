@@ -14,10 +14,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from dockline.stack.model import HistoryRecord
 from dockline.swarm.model import ConfigInfo
+from dockline.swarm.protocols import HistoryEngine
 
 LABEL = "dockline.history"
 LABEL_STACK = "dockline.history.stack"
@@ -28,14 +29,6 @@ LABEL_CREATED = "dockline.history.created"
 KEEP = 10
 #: Swarm caps a config at 500 KiB; past this, config contents are left out of the record.
 MAX_INLINE = 400 * 1024
-
-
-class HistoryEngine(Protocol):
-    def configs(self, labels: Mapping[str, str] | None = ...) -> list[ConfigInfo]: ...
-    def config_data(self, id_or_name: str) -> bytes | None: ...
-    def create_config(self, name: str, data: bytes, labels: Mapping[str, str] | None = ...) -> str: ...
-    def set_config_labels(self, id_or_name: str, labels: Mapping[str, str]) -> None: ...
-    def remove_config(self, id_or_name: str) -> bool: ...
 
 
 @dataclass(frozen=True)

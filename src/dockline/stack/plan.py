@@ -12,6 +12,7 @@ from typing import Any
 
 from dockline.stack.model import ObjectChange, Plan, ServiceChange
 from dockline.swarm.model import STACK_NAMESPACE_LABEL
+from dockline.swarm.protocols import PlanEngine
 
 
 def diff_paths(old: Any, new: Any, path: str = "") -> list[str]:
@@ -50,7 +51,7 @@ def plan_services(stack: str, new_doc: Mapping[str, Any], live: Mapping[str, str
     return changes
 
 
-def make_plan(engine: Any, stack: str, doc: Mapping[str, Any], versions: Sequence[Any],
+def make_plan(engine: PlanEngine, stack: str, doc: Mapping[str, Any], versions: Sequence[Any],
               previous_doc: Mapping[str, Any] | None, *, resolve_registry: bool,
               warnings: Sequence[str] = ()) -> Plan:
     """Plan against the engine's current state (reads only)."""
@@ -72,13 +73,15 @@ def make_plan(engine: Any, stack: str, doc: Mapping[str, Any], versions: Sequenc
             ch = ServiceChange(ch.service, "update", fields, ch.image)
         digest = None
         if ch.image and ch.action != "remove":
-            digest = engine.image_digest(ch.image, registry=True) if resolve_registry else None
+            image = ch.image
+            digest = engine.registry_digest(image) if resolve_registry else None
             moved = digest_moved(pinned.get(ch.service, ""), ch.image, digest)
             if moved and ch.action != "create":
                 # the same tag names another image in the registry: the swarm will update to it
                 ch = ServiceChange(ch.service, "update", tuple(dict.fromkeys((*ch.changed_fields, "image digest"))),
                                    ch.image)
-            digest = digest or engine.image_digest(ch.image)
+            local = None if digest else engine.image(image)
+            digest = digest or (local.digest if local is not None else None)
         services.append(ServiceChange(ch.service, ch.action, ch.changed_fields, ch.image, digest))
     return Plan(stack, tuple(services), objects, tuple(warnings))
 

@@ -85,6 +85,22 @@ class ImageHealthcheck:
         return not self.test or self.test[0] == "NONE"
 
 
+@dataclass(frozen=True)
+class ImageInfo:
+    """A local image, from one inspect: its id, labels, HEALTHCHECK (``None`` when it has
+    none) and the digests it was pulled or pushed as (``repo@sha256:...``)."""
+
+    id: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    healthcheck: ImageHealthcheck | None = None
+    repo_digests: tuple[str, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        """The first repo digest's ``sha256:...`` part, else the image id."""
+        return self.repo_digests[0].split("@", 1)[1] if self.repo_digests else self.id
+
+
 # --------------------------------------------------------------------------- services, tasks, configs, secrets, networks, events
 @dataclass(frozen=True)
 class UpdateStatus:

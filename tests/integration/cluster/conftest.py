@@ -1,8 +1,9 @@
 """The multi-node lab as a session fixture: 3 managers + 2 workers in docker-in-docker.
 
-Built on the host engine (``engine`` fixture) by :mod:`dockline.cluster.lab`; always torn
-down, also when a test or the setup fails. Only objects named ``dockline-lab-*`` and
-labelled ``dockline.lab.name=<prefix>`` are created and removed (prefix dockline-lab-<run>).
+Built on the host engine (``engine`` fixture) by :mod:`dockline_testing.lab` (in ``testing/``,
+not shipped); always torn down, also when a test or the setup fails. Only objects named
+``dockline-lab-*`` and labelled ``dockline.lab.name=<prefix>`` are created and removed
+(prefix dockline-lab-<run>).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import replace
 
 import pytest
 
-from dockline.cluster import lab as labmod
+from dockline_testing import lab as labmod
 
 log = logging.getLogger("dockline.tests.lab")
 

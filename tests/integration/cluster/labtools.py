@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from dockline.cluster import lab as labmod
+from dockline_testing import lab as labmod
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from labtools import Run, dockline
 
-from dockline.cluster import lab as labmod
 from dockline.engine import Engine
+from dockline_testing import lab as labmod
 
 pytestmark = [pytest.mark.docker, pytest.mark.lab]
 

@@ -19,12 +19,12 @@ FAST_HTTP = {"test": ["CMD", "/usr/local/bin/dockline-health-http.sh"], "interva
 
 
 def test_build_put_oci_labels_from_git(engine: Any, images: Images) -> None:
-    labels = engine.image_labels(images.web)
+    labels = engine.image(images.web).labels
     assert re.fullmatch(r"[0-9a-f]{40}", labels["org.opencontainers.image.revision"])
     assert labels["org.opencontainers.image.version"] == "v1.0.0"
     assert labels["org.opencontainers.image.source"] == "https://git.example/team/web"  # token dropped
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", labels["org.opencontainers.image.created"])
-    hc = engine.image_healthcheck(images.web)
+    hc = engine.image(images.web).healthcheck
     assert hc.test == ("CMD", "/usr/local/bin/dockline-health-http.sh")
     assert hc.interval == timedelta(seconds=20) and hc.retries == 3
 

@@ -23,7 +23,7 @@ from dockline.engine import Engine
 from dockline.router.apply import LABEL_ROUTER, Router
 from dockline.router.poll import PollSummary, parse_target, poll
 from dockline.router.stack import ensure_image, router_down, router_up
-from dockline.stack.wait import Converged, wait_services
+from dockline.swarm.wait import Converged, wait_services
 
 BASE = os.environ.get("DOCKLINE_TEST_NGINX_IMAGE", "local/nginx:bookworm")
 DEMO = Path(__file__).resolve().parents[3] / "examples" / "router-demo"

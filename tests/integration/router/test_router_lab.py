@@ -19,13 +19,13 @@ import pytest
 import yaml
 from routerkit import BASE, Images
 
-from dockline.cluster import lab as labmod
 from dockline.engine import Engine
 from dockline.router.apply import Applied, Router
 from dockline.router.flow import route_stack
 from dockline.router.routes import TargetMode
 from dockline.router.stack import probe_url, router_up
-from dockline.stack.wait import Converged, wait_services
+from dockline.swarm.wait import Converged, wait_services
+from dockline_testing import lab as labmod
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm, pytest.mark.lab]
 

@@ -26,8 +26,8 @@ from click.testing import CliRunner
 from dockline.cli import cli
 from dockline.stack import history
 from dockline.stack.deploy import DeployOptions, deploy_stack, remove_stack
-from dockline.stack.wait import Converged, Failed, RolledBack, wait_services
 from dockline.swarm.model import STACK_NAMESPACE_LABEL
+from dockline.swarm.wait import Converged, Failed, RolledBack, wait_services
 
 pytestmark = [pytest.mark.docker, pytest.mark.swarm]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from clusterfakes import lab_nodes
-from test_cluster_status import FakeEngine, Info
 
 from dockline.cli import cli
 from dockline.errors import QuorumLost
+from support.fakeswarm import FakeSwarm
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -83,16 +83,15 @@ def test_risk_unreachable_target() -> None:
 
 
 @pytest.fixture()
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSwarm:
     from dockline import engine
 
-    eng = FakeEngine()
-    eng.close = lambda: None  # type: ignore[attr-defined]
+    eng = FakeSwarm(nodes=lab_nodes())
     monkeypatch.setattr(engine.Engine, "connect", classmethod(lambda cls, *a, **k: eng))
     return eng
 
 
-def test_status_json(fake: FakeEngine) -> None:
+def test_status_json(fake: FakeSwarm) -> None:
     code, out, err = run("cluster", "status", "--json", "-p", "0.1")
     assert code == 0, err
     data = json.loads(out)
@@ -102,65 +101,62 @@ def test_status_json(fake: FakeEngine) -> None:
     assert [n["hostname"] for n in data["nodes"]] == ["m1", "m2", "m3", "w1", "w2"]
 
 
-def test_status_people(fake: FakeEngine) -> None:
+def test_status_people(fake: FakeSwarm) -> None:
     code, out, err = run("cluster", "status")
     assert code == 0
     assert "m1" in out and "leader" in out
     assert "tolerance 1, margin 1, leader m1" in err
 
 
-def test_status_quorum_lost_from_engine(fake: FakeEngine) -> None:
-    fake.script = [Info(swarm_error="The swarm does not have a leader.")]
+def test_status_quorum_lost_from_engine(fake: FakeSwarm) -> None:
+    fake.script("info", fake.engine_info(swarm_error="The swarm does not have a leader."))
     code, out, err = run("cluster", "status", "--json")
     assert code == 3
     assert json.loads(out)["quorum"]["lost"] is True
     assert "quorum lost: the swarm does not have a leader" in err
 
 
-def test_status_quorum_lost_by_reachability(fake: FakeEngine) -> None:
+def test_status_quorum_lost_by_reachability(fake: FakeSwarm) -> None:
     from dataclasses import replace
 
     nodes = lab_nodes()
     for i in (1, 2):
         assert nodes[i].manager is not None
         nodes[i] = replace(nodes[i], state="down", manager=replace(nodes[i].manager, reachability="unreachable"))
-    fake.node_list = nodes
+    fake.set_nodes(nodes)
     code, _out, err = run("cluster", "status")
     assert code == 3
     assert "quorum lost: 1 of 3 managers reachable, 2 needed" in err
 
 
-def test_status_bad_options(fake: FakeEngine) -> None:
+def test_status_bad_options(fake: FakeSwarm) -> None:
     assert run("cluster", "status", "-p", "2")[0] == 2
     assert run("cluster", "status", "--timeout", "0")[0] == 2
 
 
-def test_label_dry_run_apply_and_idempotence(fake: FakeEngine, tmp_path: Path) -> None:
+def test_label_dry_run_apply_and_idempotence(fake: FakeSwarm, tmp_path: Path) -> None:
     f = tmp_path / "nodes.yml"
     f.write_text("nodes:\n  w2: {zone: east, disk: hdd}\n  m2: {zone: east}\n")
     code, out, err = run("cluster", "label", "-f", str(f), "--dry-run")
-    assert code == 0 and fake.updates == []
+    assert code == 0 and fake.called("update_node") == []
     assert "+ disk=hdd" in err and "~ zone: west -> east" in err and "nothing was applied" in err
     code, out, err = run("cluster", "label", "-f", str(f), "--json")
-    assert code == 0 and len(fake.updates) == 1
+    assert code == 0 and len(fake.called("update_node")) == 1
     assert json.loads(out)["applied"] is True
-    # the fake does not store labels: simulate the engine having applied them
-    from dataclasses import replace
-
-    fake.node_list[4] = replace(fake.node_list[4], labels={"zone": "east", "disk": "hdd"})
-    code, out, err = run("cluster", "label", "-f", str(f))
-    assert code == 0 and len(fake.updates) == 1
+    assert fake.node(lab_nodes()[4].id).labels == {"zone": "east", "disk": "hdd"}  # type: ignore[union-attr]
+    code, out, err = run("cluster", "label", "-f", str(f))  # the swarm has them now
+    assert code == 0 and len(fake.called("update_node")) == 1
     assert "nothing to change" in err
 
 
-def test_label_errors(fake: FakeEngine, tmp_path: Path) -> None:
+def test_label_errors(fake: FakeSwarm, tmp_path: Path) -> None:
     code, _, err = run("cluster", "label", "-f", str(tmp_path / "missing.yml"))
     assert code == 2 and "cannot read" in err
     f = tmp_path / "nodes.yml"
     f.write_text("nodes:\n  ghost: {zone: east}\n")
     code, _, err = run("cluster", "label", "-f", str(f))
     assert code == 2 and "'ghost' is not in the swarm" in err
-    fake.nodes_error = QuorumLost("the swarm does not have a leader")
+    fake.script("nodes", QuorumLost("the swarm does not have a leader"))
     f.write_text("nodes:\n  w1: {zone: east}\n")
     code, _, err = run("cluster", "label", "-f", str(f))
     assert code == 3
@@ -170,7 +166,7 @@ def test_risk_findings_in_people_output() -> None:
     code, _, err = run("cluster", "risk", "-p", "0.3", "-n", "3,,5")
     assert code == 0
     assert "P=0.3: the slide ranks N=5 no safer than N=3 (0.2700 vs 0.2700)" in err
-    from dockline.cli.cluster import fmt
+    from dockline.cli._render_cluster import fmt
 
     assert (fmt(0.0), fmt(0.0123), fmt(1.5e-5)) == ("0", "0.0123", "1.500e-05")
     code, _, err = run("cluster", "risk", "-n", "5", "-p", "0.01", "--zones", "2,2,1", "--zone-p", "0.01")
@@ -190,13 +186,13 @@ def test_risk_json_recommendations_and_zones() -> None:
     assert data["zones"][0]["zones"] == [2, 1] and data["zones"][0]["majority_zones"] == [0]
 
 
-def test_status_without_leader_and_with_labels(fake: FakeEngine) -> None:
+def test_status_without_leader_and_with_labels(fake: FakeSwarm) -> None:
     from dataclasses import replace
 
     nodes = lab_nodes()
     assert nodes[0].manager is not None
     nodes[0] = replace(nodes[0], manager=replace(nodes[0].manager, leader=False))
-    fake.node_list = nodes
+    fake.set_nodes(nodes)
     code, out, err = run("cluster", "status", "-p", "0.01")
     assert code == 0
     assert "leader none" in err and "zone=east" in out and "risk at P=0.01: exact 2.980e-04" in err

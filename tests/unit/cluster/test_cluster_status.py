@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from dockline.cluster.live import apply_labels, read_nodes, read_report
 from dockline.cluster.nodes import assess, quorum_state
 from dockline.errors import EngineError, EngineTimeout, NotSwarmManager, QuorumLost
 from dockline.swarm.model import NodeInfo
+from support.fakeswarm import FakeSwarm
 
 
 def codes(nodes: list[NodeInfo], tasks: dict[str, int] | None = None) -> list[str]:
@@ -79,119 +79,91 @@ def test_risk_for_given_p() -> None:
     assert assess(lab_nodes()).risk is None
 
 
-# --------------------------------------------------------------------------- fake engine
-@dataclass
-class Info:
-    swarm_state: str = "active"
-    control_available: bool = True
-    swarm_error: str | None = None
-
-    @property
-    def quorum_lost(self) -> bool:
-        return bool(self.swarm_error and "does not have a leader" in self.swarm_error)
-
-
-@dataclass
-class FakeEngine:
-    script: list[object] = field(default_factory=list)  # per info() call: Info or an exception
-    node_list: list[NodeInfo] = field(default_factory=lab_nodes)
-    nodes_error: Exception | None = None
-    updates: list[tuple[str, dict[str, str] | None]] = field(default_factory=list)
-    calls: int = 0
-
-    def info(self) -> Info:
-        self.calls += 1
-        step = self.script.pop(0) if self.script else Info()
-        if isinstance(step, Exception):
-            raise step
-        assert isinstance(step, Info)
-        return step
-
-    def nodes(self) -> list[NodeInfo]:
-        if self.nodes_error is not None:
-            raise self.nodes_error
-        return list(self.node_list)
-
-    def running_tasks_by_node(self) -> dict[str, int]:
-        return {}
-
-    def update_node(self, node_id: str, *, labels: dict[str, str] | None = None,
-                    availability: str | None = None) -> NodeInfo:
-        self.updates.append((node_id, labels))
-        return next(n for n in self.node_list if n.id == node_id)
+# --------------------------------------------------------------------------- against the in-memory swarm
+def lab() -> FakeSwarm:
+    return FakeSwarm(nodes=lab_nodes())
 
 
 def test_no_leader_in_info_is_quorum_lost_at_once() -> None:
-    eng = FakeEngine([Info(swarm_error="rpc error: The swarm does not have a leader. It's possible")])
+    eng = lab()
+    eng.script("info", eng.engine_info(swarm_error="rpc error: The swarm does not have a leader. It's possible"))
     with pytest.raises(QuorumLost, match="does not have a leader") as e:
-        read_report(eng)  # type: ignore[arg-type]
-    assert e.value.exit_code == 3 and eng.calls == 1
+        read_report(eng)
+    assert e.value.exit_code == 3 and len(eng.called("info")) == 1
 
 
 def test_no_leader_from_node_list() -> None:
-    eng = FakeEngine(nodes_error=QuorumLost("the swarm does not have a leader"))
+    eng = lab()
+    eng.script("nodes", QuorumLost("the swarm does not have a leader"))
     with pytest.raises(QuorumLost):
-        read_report(eng)  # type: ignore[arg-type]
+        read_report(eng)
 
 
 def test_transitional_answers_are_retried_until_they_settle() -> None:
     clock = Clock()
-    eng = FakeEngine([
-        EngineTimeout("the Docker engine did not answer the info request in time"),
-        Info(swarm_error="rpc error: code = DeadlineExceeded desc = context deadline exceeded"),
-        EngineError("Docker refused the node list: raft: node lost leader status"),
-        Info(swarm_error="The swarm does not have a leader"),
-    ])
+    eng = lab()
+    eng.script("info",
+               EngineTimeout("the Docker engine did not answer the info request in time"),
+               eng.engine_info(swarm_error="rpc error: code = DeadlineExceeded desc = context deadline exceeded"),
+               EngineError("Docker refused the node list: raft: node lost leader status"),
+               eng.engine_info(swarm_error="The swarm does not have a leader"))
     with pytest.raises(QuorumLost, match="does not have a leader"):
-        read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
-    assert eng.calls == 4 and clock.t == pytest.approx(1.5)
+        read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)
+    assert len(eng.called("info")) == 4 and clock.t == pytest.approx(1.5)
 
 
 def test_deadline_turns_endless_timeouts_into_quorum_lost() -> None:
     clock = Clock()
+    eng = lab()
 
-    class Hanging(FakeEngine):
-        def info(self) -> Info:
-            clock.t += 8  # each call burns its per-call deadline
-            raise EngineTimeout("the Docker engine did not answer the info request in time")
+    def hanging() -> None:
+        clock.t += 8  # each call burns its per-call deadline
+        raise EngineTimeout("the Docker engine did not answer the info request in time")
 
+    eng.script("info", *[hanging] * 10)
     with pytest.raises(QuorumLost, match="no manager leader answered within 20 s") as e:
-        read_nodes(Hanging(), timedelta(seconds=20), clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+        read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)
     assert "did not answer" in e.value.message
     assert clock.t <= 20 + 8 + 0.5
 
 
 def test_recovers_after_a_transition() -> None:
     clock = Clock()
-    eng = FakeEngine([EngineTimeout("slow"), Info()])
-    nodes, tasks = read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    eng = lab()
+    eng.script("info", EngineTimeout("slow"))
+    nodes, tasks = read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)
     assert len(nodes) == 5 and tasks == {}
 
 
 def test_other_engine_errors_are_not_retried() -> None:
-    eng = FakeEngine(nodes_error=EngineError("Docker refused the node list: permission denied"))
+    eng = lab()
+    eng.script("nodes", EngineError("Docker refused the node list: permission denied"))
     with pytest.raises(EngineError, match="permission denied"):
-        read_nodes(eng)  # type: ignore[arg-type]
+        read_nodes(eng)
 
 
 def test_workers_and_non_swarm_engines() -> None:
+    worker, outside = lab(), lab()
+    worker.script("info", worker.engine_info(control_available=False))
+    outside.script("info", outside.engine_info(swarm_state="inactive"))
     with pytest.raises(NotSwarmManager, match="worker"):
-        read_nodes(FakeEngine([Info(control_available=False)]))  # type: ignore[arg-type]
+        read_nodes(worker)
     with pytest.raises(NotSwarmManager, match="not in a swarm"):
-        read_nodes(FakeEngine([Info(swarm_state="inactive")]))  # type: ignore[arg-type]
+        read_nodes(outside)
 
 
 def test_apply_labels_writes_only_changed_nodes() -> None:
-    eng = FakeEngine()
-    plans = plan_labels({"w1": {"zone": "east"}, "w2": {"zone": "east"}}, eng.node_list)
-    apply_labels(eng, plans)  # type: ignore[arg-type]
-    w2 = eng.node_list[4]
-    assert eng.updates == [(w2.id, {"zone": "east"})]
+    eng = lab()
+    plans = plan_labels({"w1": {"zone": "east"}, "w2": {"zone": "east"}}, eng.nodes())
+    apply_labels(eng, plans)
+    w2 = lab_nodes()[4]
+    assert [(a[0], k["labels"]) for a, k in eng.called("update_node")] == [(w2.id, {"zone": "east"})]
+    assert eng.node(w2.id).labels == {"zone": "east"}  # type: ignore[union-attr]
 
 
 def test_lost_leader_mid_request_is_retried() -> None:
     clock = Clock()
-    eng = FakeEngine([QuorumLost("the swarm lost its leader during the request (raft: node lost leader status)"),
-                      Info()])
-    nodes, _ = read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
-    assert len(nodes) == 5 and eng.calls == 2
+    eng = lab()
+    eng.script("info", QuorumLost("the swarm lost its leader during the request (raft: node lost leader status)"))
+    nodes, _ = read_nodes(eng, timedelta(seconds=20), clock=clock, sleep=clock.sleep)
+    assert len(nodes) == 5 and len(eng.called("info")) == 2

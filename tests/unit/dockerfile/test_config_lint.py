@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dockline.dockerfile.lint import Severity, lint_bytes
+from dockline.dockerfile.findings import Severity
+from dockline.dockerfile.lint import lint_bytes
 from dockline.dockerfile.lintconfig import find_config, load_config, parse_config
 from dockline.errors import ConfigError
 
@@ -141,3 +142,52 @@ def test_hadolint_env_vars() -> None:
         apply_hadolint_env(base, {"HADOLINT_IGNORE": "not-a-rule"})
     with pytest.raises(ConfigError, match="HADOLINT_FAILURE_THRESHOLD"):
         apply_hadolint_env(base, {"HADOLINT_FAILURE_THRESHOLD": "loud"})
+
+
+def test_every_format_is_accepted_in_every_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One list of formats: DOCKLINE_LINT_FORMAT, dockline.yaml, .dockline.yaml and HADOLINT_FORMAT
+    take every name; ``--format`` every name but the settings-only spellings."""
+    from click.testing import CliRunner
+
+    from dockline.cli import cli
+    from dockline.cli.lint import lint_command
+    from dockline.config import load_settings
+    from dockline.dockerfile.formats import render
+    from dockline.dockerfile.lintconfig import apply_hadolint_env
+    from dockline.dockerfile.vocabulary import (
+        CLI_FORMATS,
+        FORMAT_ALIASES,
+        FORMATS,
+        SETTING_FORMATS,
+        canonical_format,
+    )
+
+    assert set(FORMATS) | set(FORMAT_ALIASES) == set(CLI_FORMATS) and set(CLI_FORMATS) < set(SETTING_FORMATS)
+    for fmt in FORMATS[1:]:  # every machine format renders (human is the CLI's)
+        assert isinstance(render(fmt, [], {}), str)
+    with pytest.raises(ValueError, match="unknown format"):
+        render("yaml", [], {})
+    for name in SETTING_FORMATS:
+        assert canonical_format(name) in FORMATS
+        assert load_settings(env={"DOCKLINE_LINT_FORMAT": name}, cwd=tmp_path).lint.format == name
+        assert parse_config({"format": name}).format == canonical_format(name)
+        assert apply_hadolint_env(parse_config({}), {"HADOLINT_FORMAT": name}).format == canonical_format(name)
+    options = {p.name: p for p in lint_command.params}
+    assert tuple(options["fmt"].type.choices) == CLI_FORMATS  # type: ignore[attr-defined]
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("DOCKLINE_CONFIG", raising=False)
+    monkeypatch.setenv("DOCKLINE_LINT_FORMAT", "gnu")  # refused before the format list was one
+    (tmp_path / "Dockerfile").write_text("FROM debian:12.7\nRUN cd /x\nUSER 1000\n")
+    r = CliRunner().invoke(cli, ["lint", "--shellcheck", "never", "Dockerfile"])
+    assert r.exit_code == 1 and r.output.startswith("dockline:Dockerfile:2:1: DL3003 warning: ")
+
+
+def test_cli_choices_are_the_one_lists() -> None:
+    from dockline.cli.lint import lint_command
+    from dockline.dockerfile.vocabulary import SHELLCHECK_MODES, THRESHOLDS
+
+    options = {p.name: p for p in lint_command.params}
+    assert tuple(options["failure_threshold"].type.choices) == THRESHOLDS  # type: ignore[attr-defined]
+    assert tuple(options["shellcheck_mode"].type.choices) == SHELLCHECK_MODES  # type: ignore[attr-defined]

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from dockline.dockerfile.check import check_dockerfile
+from dockline.dockerfile.findings import Edit, FixSafety
 from dockline.dockerfile.fixes import FixesDidNotSettle, apply_edits, fix_text
-from dockline.dockerfile.lint import (
-    Edit,
-    FixSafety,
-    check_dockerfile,
-    doc_example,
-    doc_sections,
-    registry,
-)
 from dockline.dockerfile.parser import parse
+from dockline.dockerfile.registry import doc_example, doc_sections, registry
 
 FIXABLE = sorted(rid for rid, r in registry().items() if r.fix is not FixSafety.NONE)
 
@@ -76,7 +71,7 @@ def test_apply_edits_drops_overlaps_and_keeps_cr() -> None:
 
 def test_non_settling_fixes_are_detected(monkeypatch: pytest.MonkeyPatch) -> None:
     from dockline.dockerfile import fixes
-    from dockline.dockerfile.lint import Finding, Fix, Severity
+    from dockline.dockerfile.findings import Finding, Fix, Severity
 
     def always(df, settings=None, files=None):  # type: ignore[no-untyped-def]
         return [Finding("X1", Severity.ERROR, "m", "D", 1, 1, 1,
@@ -97,7 +92,7 @@ def test_non_settling_fixes_are_detected(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_unsafe_fixes_need_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     from dockline.dockerfile import fixes
-    from dockline.dockerfile.lint import Finding, Fix, Severity
+    from dockline.dockerfile.findings import Finding, Fix, Severity
 
     def unsafe(df, settings=None, files=None):  # type: ignore[no-untyped-def]
         if df.text.startswith("ARG"):

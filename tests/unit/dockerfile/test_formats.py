@@ -10,7 +10,9 @@ import jsonschema
 import pytest
 
 from dockline.dockerfile import formats
-from dockline.dockerfile.lint import FileResult, lint_bytes, registry
+from dockline.dockerfile.findings import FileResult
+from dockline.dockerfile.lint import lint_bytes
+from dockline.dockerfile.registry import registry
 
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0-subset.json").read_text())
 SRC = b"FROM debian\nMAINTAINER x\nRUN cd /tmp && sudo make | tee log\nCMD run --it\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockline.dockerfile.lint import context_files
+from dockline.dockerfile.inputs import context_files
 from dockline.dockerfile.parser import parse
 from dockline.dockerfile.rules.copying import is_ignored, parse_dockerignore
 

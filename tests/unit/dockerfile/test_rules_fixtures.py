@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from dockline.dockerfile.lint import (
-    RuleSettings,
-    Severity,
-    check_dockerfile,
-    context_files,
-    registry,
-)
+from dockline.dockerfile.check import RuleSettings, check_dockerfile
+from dockline.dockerfile.findings import Severity
+from dockline.dockerfile.inputs import context_files
 from dockline.dockerfile.parser import parse
+from dockline.dockerfile.registry import registry
 
 FIXTURES = Path(__file__).resolve().parents[2] / "rules"
 CASES = sorted(FIXTURES.glob("*/*.Dockerfile"))

@@ -9,18 +9,17 @@ from pathlib import Path
 import pytest
 
 from dockline.dockerfile import lint
-from dockline.dockerfile.lint import (
+from dockline.dockerfile import registry as registry_module
+from dockline.dockerfile.check import RuleSettings, check_dockerfile
+from dockline.dockerfile.findings import FixSafety, Severity
+from dockline.dockerfile.parser import parse
+from dockline.dockerfile.registry import (
     DOC_SECTIONS,
-    FixSafety,
-    RuleSettings,
-    Severity,
-    check_dockerfile,
     doc_example,
     doc_sections,
     registry,
     rule_modules,
 )
-from dockline.dockerfile.parser import parse
 
 RULES = registry()
 REPO = Path(__file__).resolve().parents[3]
@@ -38,7 +37,7 @@ def test_ids_unique_and_well_formed() -> None:
 
 def test_duplicate_registration_is_refused() -> None:
     with pytest.raises(ValueError, match="duplicate"):
-        lint.rule("DL3008", "again", "warning")(lambda ctx: [])
+        registry_module.rule("DL3008", "again", "warning")(lambda ctx: [])
 
 
 def test_every_rules_module_registers_rules() -> None:
@@ -92,7 +91,7 @@ def test_off_by_default_rules_stay_off() -> None:
 
 
 def test_rules_md_up_to_date() -> None:
-    from dockline.cli.lint import rules_markdown
+    from dockline.dockerfile.registry import rules_markdown
 
     path = REPO / "docs" / "rules.md"
     assert path.is_file(), "docs/rules.md missing: run `dockline lint --docs > docs/rules.md`"

@@ -13,7 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from dockline.cli import cli
-from dockline.dockerfile.lint import Analysis, RuleSettings, Severity, check_dockerfile
+from dockline.dockerfile.analysis import Analysis
+from dockline.dockerfile.check import RuleSettings, check_dockerfile
+from dockline.dockerfile.findings import Severity
 from dockline.dockerfile.parser import parse
 from dockline.dockerfile.shellcheck import (
     ScFinding,

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from dockline.cli import cli, demo
+from dockline import demo
+from dockline.cli import cli
 from dockline.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[3]

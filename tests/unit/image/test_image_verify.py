@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,120 +18,88 @@ from dockline.image.verify import (
     healthcheck_spec,
     verify_image,
 )
-from dockline.swarm.model import ContainerInfo, ImageHealthcheck
+from dockline.swarm.model import ImageHealthcheck
+from support.fakeswarm import HANGING, HEALTHY, Behaviour, FakeSwarm
 
 HC = ImageHealthcheck(("CMD", "/probe"), timedelta(seconds=20), timedelta(seconds=5), timedelta(seconds=60), 3)
-BASE = ContainerInfo(id="c1", name="v", image="img", status="running", exit_code=None, health="starting",
-                     health_log=(), labels={}, ip_addresses={}, ports={}, started_at=None, finished_at=None, pid=1)
 
 
-class FakeEngine:
-    def __init__(self, states: list[ContainerInfo], hc: ImageHealthcheck | None = HC,
-                 smoke: tuple[int, str] = (0, "ok")):
-        self.states = states
-        self.hc = hc
-        self.smoke = smoke
-        self.run_kwargs: dict[str, Any] = {}
-        self.removed: list[str] = []
-        self.execs: list[list[str]] = []
-
-    def image_healthcheck(self, ref: str) -> ImageHealthcheck | None:
-        return self.hc
-
-    def run_container(self, image: str, **kwargs: Any) -> ContainerInfo:
-        self.run_kwargs = kwargs
-        return BASE
-
-    def container(self, id_or_name: str) -> ContainerInfo | None:
-        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
-
-    def container_logs(self, id_or_name: str, tail: int = 50) -> str:
-        return "log line 1\nlog line 2\n"
-
-    def exec_in(self, id_or_name: str, cmd: Sequence[str], user: str | None = None) -> tuple[int, str]:
-        self.execs.append(list(cmd))
-        return self.smoke
-
-    def remove_container(self, id_or_name: str, force: bool = True) -> None:
-        self.removed.append(id_or_name)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        self.t += s
+def engine(behaviour: Behaviour = HEALTHY, hc: ImageHealthcheck | None = HC) -> FakeSwarm:
+    """The in-memory engine with image ``img`` behaving as ``behaviour``."""
+    eng = FakeSwarm()
+    eng.add_image("img", behaviour, healthcheck=hc)
+    return eng
 
 
 def req(**kw: Any) -> VerifyRequest:
     return VerifyRequest(image="img", name="v", **kw)
 
 
-def run(engine: FakeEngine, r: VerifyRequest) -> Any:
-    c = Clock()
-    return verify_image(engine, r, clock=c.now, sleep=c.sleep)
+def run(engine: FakeSwarm, r: VerifyRequest) -> Any:
+    return verify_image(engine, r, clock=engine.clock.now, sleep=engine.clock.sleep)
+
+
+def run_kwargs(engine: FakeSwarm) -> dict[str, Any]:
+    [(_, kwargs)] = engine.called("run_container")
+    return kwargs
+
+
+def removed(engine: FakeSwarm) -> list[str]:
+    return [a[0] for a, _ in engine.called("remove_container")]
 
 
 def test_healthy_then_smoke() -> None:
-    eng = FakeEngine([BASE, replace(BASE, health="healthy", health_log=("[HEALTHCHECK] healthy: ok",))])
+    eng = engine(Behaviour(health_output="ok", exec_result=(0, "ok")))
     out = run(eng, req(smoke=("curl", "-f", "http://127.0.0.1/")))
     assert isinstance(out, Verified) and out.ok and out.smoke_output == "ok"
-    assert eng.execs == [["curl", "-f", "http://127.0.0.1/"]]
-    assert eng.removed == ["c1"]
-    assert eng.run_kwargs["healthcheck"] is None  # the image's own, unchanged
+    assert out.health_log == ("[HEALTHCHECK] healthy: ok",)
+    assert [a[1] for a, _ in eng.called("exec_in")] == [["curl", "-f", "http://127.0.0.1/"]]
+    assert len(removed(eng)) == 1 and eng.containers() == []
+    assert run_kwargs(eng)["healthcheck"] is None  # the image's own, unchanged
 
 
 def test_unhealthy_carries_health_log_and_tail() -> None:
-    eng = FakeEngine([BASE, replace(BASE, health="unhealthy", health_log=("[HEALTHCHECK] unhealthy: 503",))])
+    eng = engine(Behaviour("unhealthy", health_output="503"))
     out = run(eng, req())
     assert isinstance(out, VerifyUnhealthy) and not out.ok
     assert out.health_log == ("[HEALTHCHECK] unhealthy: 503",) and "log line 2" in out.log_tail
-    assert eng.removed == ["c1"]
+    assert len(removed(eng)) == 1 and eng.containers() == []
 
 
 def test_exited_before_healthy() -> None:
-    eng = FakeEngine([BASE, replace(BASE, status="exited", exit_code=78)])
-    out = run(eng, req())
+    out = run(engine(Behaviour("exit", exit_code=78)), req())
     assert isinstance(out, VerifyExited) and out.exit_code == 78
 
 
 def test_deadline() -> None:
-    eng = FakeEngine([BASE])
+    eng = engine(HANGING)
     out = run(eng, req(deadline=timedelta(seconds=5)))
     assert isinstance(out, VerifyDeadline) and out.status == "starting"
     assert out.waited == timedelta(seconds=5)
-    assert eng.removed == ["c1"]
+    assert len(removed(eng)) == 1 and eng.containers() == []
 
 
 def test_smoke_failure() -> None:
-    eng = FakeEngine([replace(BASE, health="healthy")], smoke=(7, "boom"))
-    out = run(eng, req(smoke=("false",)))
+    out = run(engine(Behaviour(exec_result=(7, "boom"))), req(smoke=("false",)))
     assert isinstance(out, SmokeFailed) and out.exit_code == 7 and out.output == "boom"
 
 
 def test_removed_even_when_engine_fails() -> None:
-    class Broken(FakeEngine):
-        def container(self, id_or_name: str) -> ContainerInfo | None:
-            raise RuntimeError("engine went away")
-
-    eng = Broken([BASE])
+    eng = engine()
+    eng.script("container", RuntimeError("engine went away"))
     with pytest.raises(RuntimeError):
         run(eng, req())
-    assert eng.removed == ["c1"]
+    assert len(removed(eng)) == 1 and eng.containers() == []
 
 
 def test_no_healthcheck_is_bad_input_unless_health_cmd() -> None:
     with pytest.raises(BadInputError, match="no HEALTHCHECK"):
-        run(FakeEngine([BASE], hc=None), req())
+        run(engine(hc=None), req())
     with pytest.raises(BadInputError, match="no HEALTHCHECK"):
-        run(FakeEngine([BASE], hc=ImageHealthcheck(("NONE",), None, None, None, None)), req())
-    eng = FakeEngine([replace(BASE, health="healthy")], hc=None)
+        run(engine(hc=ImageHealthcheck(("NONE",), None, None, None, None)), req())
+    eng = engine(hc=None)
     assert isinstance(run(eng, req(health_cmd="curl -f http://127.0.0.1/")), Verified)
-    assert eng.run_kwargs["healthcheck"]["test"] == ["CMD-SHELL", "curl -f http://127.0.0.1/"]
+    assert run_kwargs(eng)["healthcheck"]["test"] == ["CMD-SHELL", "curl -f http://127.0.0.1/"]
 
 
 def test_health_interval_keeps_the_image_test() -> None:

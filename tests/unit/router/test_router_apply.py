@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from dockline.errors import EngineError, LockHeld, RouteError
+from dockline.errors import LockHeld, RouteError
 from dockline.router.apply import (
     LABEL_EXPIRES,
     LABEL_HOLDER,
@@ -23,7 +23,7 @@ from dockline.router.apply import (
     table_from_status,
 )
 from dockline.router.routes import RouteTarget, TargetMode, make_route
-from dockline.swarm.model import ConfigInfo
+from support.fakeswarm import FakeSwarm
 
 R = Router("rt")
 
@@ -72,40 +72,13 @@ def test_config_names_are_content_addressed_and_short() -> None:
 
 
 # ---------------------------------------------------------------- lock
-class FakeConfigs:
-    """Enough of the engine's config API for the lock: create is atomic by name."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, ConfigInfo] = {}
-        self.mu = threading.Lock()
-        self.n = 0
-
-    def create_config(self, name: str, data: bytes, labels: dict[str, str]) -> str:
-        with self.mu:
-            if any(c.name == name for c in self.items.values()):
-                raise EngineError(f"Docker refused the config create: config {name} already exists")
-            self.n += 1
-            cid = f"id{self.n}"
-            self.items[cid] = ConfigInfo(cid, name, dict(labels), None, 1)
-            return cid
-
-    def configs(self, labels: dict[str, str] | None = None) -> list[ConfigInfo]:
-        with self.mu:
-            return [c for c in self.items.values()
-                    if all(c.labels.get(k) == v for k, v in (labels or {}).items())]
-
-    def remove_config(self, cid: str) -> bool:
-        with self.mu:
-            return self.items.pop(cid, None) is not None
-
-
 def test_lock_serialises_two_holders() -> None:
-    eng = FakeConfigs()
+    eng = FakeSwarm()
     inside = []
     overlap = []
 
     def work() -> None:
-        with SwarmLock(eng, R, ttl=timedelta(minutes=1), wait=timedelta(seconds=10)):  # type: ignore[arg-type]
+        with SwarmLock(eng, R, ttl=timedelta(minutes=1), wait=timedelta(seconds=10)):
             inside.append(1)
             if len(inside) > 1:
                 overlap.append(1)
@@ -117,17 +90,17 @@ def test_lock_serialises_two_holders() -> None:
         t.start()
     for t in threads:
         t.join()
-    assert overlap == [] and eng.items == {}
+    assert overlap == [] and eng.configs() == []
 
 
 def test_held_lock_gives_a_clear_message_after_a_bounded_wait() -> None:
-    eng = FakeConfigs()
+    eng = FakeSwarm()
     eng.create_config(R.lock, b"", {"dockline.router": "rt", "dockline.router.kind": "lock",
                                     LABEL_HOLDER: "otherhost:123", LABEL_EXPIRES: f"{time.time() + 600:.0f}"})
     seen = []
     t0 = time.monotonic()
     with pytest.raises(LockHeld) as e:
-        SwarmLock(eng, R, ttl=timedelta(minutes=1), wait=timedelta(seconds=0.5),  # type: ignore[arg-type]
+        SwarmLock(eng, R, ttl=timedelta(minutes=1), wait=timedelta(seconds=0.5),
                   on_wait=seen.append).acquire()
     assert time.monotonic() - t0 < 3
     assert "otherhost:123" in e.value.message and "expires" in (e.value.hint or "")
@@ -139,14 +112,14 @@ def test_held_lock_gives_a_clear_message_after_a_bounded_wait() -> None:
     {LABEL_HOLDER: f"{socket.gethostname()}:999999", LABEL_EXPIRES: "9999999999"},  # holder process gone
 ])
 def test_a_crashed_holder_does_not_block_forever(labels: dict[str, str]) -> None:
-    eng = FakeConfigs()
+    eng = FakeSwarm()
     eng.create_config(R.lock, b"", {"dockline.router": "rt", "dockline.router.kind": "lock", **labels})
-    lock = SwarmLock(eng, R, ttl=timedelta(minutes=1), wait=timedelta(seconds=1))  # type: ignore[arg-type]
+    lock = SwarmLock(eng, R, ttl=timedelta(minutes=1), wait=timedelta(seconds=1))
     lock.acquire()
     [held] = eng.configs()
     assert held.labels[LABEL_HOLDER] == f"{socket.gethostname()}:{os.getpid()}"
     lock.release()
-    assert eng.items == {}
+    assert eng.configs() == []
 
 
 def test_router_stack_keeps_the_routes_it_serves() -> None:

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from dockline.cli.deploy import _report
+from dockline.cli._render_deploy import report as _report
 from dockline.stack.deploy import DeployResult
 from dockline.stack.hooks import Hook, HookRun
 from dockline.stack.model import Plan, ServiceChange
-from dockline.stack.wait import Converged, RolledBack, ServiceState
+from dockline.swarm.wait import Converged, RolledBack, ServiceState
 
 PLAN = Plan("app", (ServiceChange("web", "update", ("image",), "img:2", "sha256:abc"),), ())
 OK = ServiceState("app_api", "converged", 1, 1, 1, None, None, None, None)

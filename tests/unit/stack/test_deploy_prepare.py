@@ -31,12 +31,15 @@ def demo(tmp_path: Path, conf: str = "a", secret: str = "s3cret") -> Path:
     return f
 
 
+KEY = bytes(range(32))
+
+
 def test_versioned_names_follow_content(tmp_path: Path) -> None:
-    p1 = prepare("app", [demo(tmp_path)], environ={})
+    p1 = prepare("app", [demo(tmp_path)], environ={}, secret_key=lambda: KEY)
     names1 = {v.key: v.name for v in p1.versions}
     assert names1["app"] == "app_app-" + hashlib.sha256(b"a").hexdigest()[:10]
     assert names1["pw"].startswith("app_pw-") and len(names1["pw"]) == len("app_pw-") + 10
-    p2 = prepare("app", [demo(tmp_path, conf="b")], environ={})
+    p2 = prepare("app", [demo(tmp_path, conf="b")], environ={}, secret_key=lambda: KEY)
     names2 = {v.key: v.name for v in p2.versions}
     assert names2["app"] != names1["app"] and names2["pw"] == names1["pw"]
     cfg = p1.doc["configs"]["app"]
@@ -52,6 +55,39 @@ def test_secret_values_never_kept(tmp_path: Path) -> None:
     assert "hunter2" not in repr(p) and "hunter2" not in yaml.safe_dump(p.doc)
     # the short hash is not the plain sha256 of the value
     assert hashlib.sha256(b"hunter2").hexdigest()[:10] not in secret.name
+
+
+def test_secret_names_reveal_nothing_without_the_swarm_key(tmp_path: Path) -> None:
+    # The old scheme: PBKDF2 with a public salt, so a dictionary finds a weak password from the
+    # name alone. The attacker's side of that attack, run against today's names:
+    def old_scheme(value: bytes) -> str:
+        return hashlib.pbkdf2_hmac("sha256", value, b"dockline:app:pw", 100_000).hex()[:10]
+
+    dictionary = [b"123456", b"password", b"hunter2", b"letmein"]
+    secret = next(v for v in prepare("app", [demo(tmp_path, secret="hunter2")], environ={},
+                                     secret_key=lambda: KEY).versions if v.kind == "secret")
+    digest = secret.name.rsplit("-", 1)[1]
+    assert digest not in {old_scheme(w) for w in dictionary}
+    # what the attacker would need is the key: with it the name is reproducible, with another not
+    from dockline.stack.secretnames import secret_digest
+
+    assert secret_digest(KEY, "app", "pw", b"hunter2") == digest
+    assert secret_digest(bytes(32), "app", "pw", b"hunter2") != digest
+
+
+def test_the_key_is_asked_for_only_when_a_secret_needs_a_name(tmp_path: Path) -> None:
+    asked: list[int] = []
+
+    def key() -> bytes:
+        asked.append(1)
+        return KEY
+
+    f = tmp_path / "s.yml"
+    f.write_text(yaml.safe_dump({"services": {"web": {"image": "nginx"}}}))
+    prepare("app", [f], environ={}, secret_key=key)
+    assert asked == []
+    prepare("app", [demo(tmp_path)], environ={}, secret_key=key)
+    assert asked == [1]  # once per prepare, however many secrets
 
 
 def test_paths_made_absolute_and_ignored_keys_dropped(tmp_path: Path) -> None:

@@ -6,21 +6,12 @@ import json
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Edit, Fix, FixSafety, Hit, RunInfo
+from dockline.dockerfile.analysis import Context, RunInfo
+from dockline.dockerfile.findings import Edit, Fix, FixSafety, Hit
 from dockline.dockerfile.model import Dockerfile, Instruction, Position, Stage
+from dockline.dockerfile.shell import shell_dialect
 
 _VAR = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
-PREDEFINED_ARGS = frozenset({
-    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-    "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
-})
-PLATFORM_ARGS = frozenset({
-    "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
-    "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
-})
-BUILDKIT_ARGS = frozenset({"BUILDKIT_SYNTAX", "SOURCE_DATE_EPOCH", "BUILDKIT_INLINE_CACHE",
-                           "BUILDKIT_MULTI_PLATFORM", "BUILDKIT_SANDBOX_HOSTNAME",
-                           "BUILDKIT_CONTEXT_KEEP_GIT_DIR", "BUILDKIT_DOCKERFILE_CHECK"})
 ARCHIVE_EXT = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
                ".zip", ".gz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".lz", ".lzma", ".tlz")
 
@@ -41,7 +32,8 @@ def shell_variables(text: str) -> list[str]:
 
 
 def lineage(df: Dockerfile, st: Stage) -> Iterator[Stage]:
-    """``st`` and the stages it is built FROM, nearest first."""
+    """``st`` and the stages it is built FROM, nearest first (what a stage's image
+    inherits: USER, WORKDIR, LABEL...; for the ARG/ENV scope use ``ctx.scope_of``)."""
     seen: set[int] = set()
     cur: Stage | None = st
     while cur is not None and cur.index not in seen:
@@ -132,8 +124,6 @@ def has_cache_mount(ins: Instruction, target_prefix: str) -> bool:
 
 
 def is_windows_stage(ctx: Context, st: Stage | None) -> bool:
-    from dockline.dockerfile.shell import shell_dialect
-
     if st is None:
         return False
     return shell_dialect(ctx.analysis.stage_shells.get(st.index)) == "windows"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Hit, rule
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Hit
 from dockline.dockerfile.model import Instruction
+from dockline.dockerfile.registry import rule
 from dockline.dockerfile.rules._helpers import at, words
+from dockline.dockerfile.rules.packages import APK_VALUE_FLAGS, APT_VALUE_FLAGS, YUM_VALUE_FLAGS
 
 _TAR_EXT = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
 _POINTLESS = ("ssh", "vim", "shutdown", "service", "ps", "free", "top", "kill", "mount", "ifconfig")
@@ -461,8 +464,6 @@ def toolchain_left(ctx: Context) -> Iterator[Hit]:
     if len(ctx.df.stages) != 1:
         return
     st = ctx.df.stages[0]
-    from dockline.dockerfile.rules.packages import APK_VALUE_FLAGS, APT_VALUE_FLAGS, YUM_VALUE_FLAGS
-
     installed: list[tuple[object, list[str]]] = []
     removed = False
     for run in [r for r in ctx.runs if r.stage is st]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Edit, Fix, FixSafety, Hit, rule
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Edit, Fix, FixSafety, Hit
 from dockline.dockerfile.model import Instruction, Stage
+from dockline.dockerfile.registry import rule
 from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, stage_instructions, words
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Hit, rule
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Hit
+from dockline.dockerfile.registry import rule
 from dockline.dockerfile.rules._helpers import at
 from dockline.dockerfile.shell import parse_script
 

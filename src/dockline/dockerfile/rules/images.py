@@ -6,15 +6,11 @@ import fnmatch
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Hit, rule
-from dockline.dockerfile.rules._helpers import (
-    PLATFORM_ARGS,
-    PREDEFINED_ARGS,
-    at,
-    base_ref,
-    image_ref_parts,
-    variables,
-)
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Hit
+from dockline.dockerfile.registry import rule
+from dockline.dockerfile.rules._helpers import at, base_ref, image_ref_parts, variables
+from dockline.dockerfile.semantic import PLATFORM_ARGS, PROXY_ARGS
 
 
 def _is_stage_ref(ctx: Context, st_index: int, ref: str) -> bool:
@@ -346,7 +342,7 @@ def arg_in_from(ctx: Context) -> Iterator[Hit]:
         # ${X:-word}, ${X-word}, ${X:+word}, ${X+word}: an unset X is handled on purpose
         guarded = {m.group(1) for t in texts for m in re.finditer(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?[-+]", t)}
         for name in dict.fromkeys(n for t in texts for n in variables(t)):
-            if name in PLATFORM_ARGS or name in PREDEFINED_ARGS:
+            if name in PLATFORM_ARGS or name in PROXY_ARGS:
                 continue
             if name not in declared:
                 yield at(f, f"FROM uses ${name}, which is not declared by an ARG before the first FROM")

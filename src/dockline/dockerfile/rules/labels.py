@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from dockline.dockerfile.lint import Context, Hit, rule
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Hit
 from dockline.dockerfile.model import Instruction
+from dockline.dockerfile.registry import rule
 from dockline.dockerfile.rules._helpers import at, stage_instructions
 
 _SCHEMA = {"label_schema": {"org.opencontainers.image.source": "url", "org.opencontainers.image.created": "rfc3339",

@@ -5,8 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Edit, Fix, FixSafety, Hit, RunInfo, rule
-from dockline.dockerfile.rules._helpers import at, has_cache_mount, insert_after_matches
+from dockline.dockerfile.analysis import Context, RunInfo
+from dockline.dockerfile.findings import Edit, Fix, FixSafety, Hit
+from dockline.dockerfile.registry import rule
+from dockline.dockerfile.rules._helpers import (
+    at,
+    has_cache_mount,
+    insert_after_matches,
+    stage_instructions,
+)
 from dockline.dockerfile.shell import Command
 
 APT_VALUE_FLAGS = frozenset({"o", "t", "c", "target-release", "option", "config-file", "default-release"})
@@ -848,8 +855,6 @@ def pip_cache(ctx: Context) -> Iterator[Hit]:
     - hadolint DL3042
     - https://pip.pypa.io/en/stable/topics/caching/
     """
-    from dockline.dockerfile.rules._helpers import stage_instructions
-
     no_cache_stages = {
         st.index for st in ctx.df.stages
         if any(k.upper() == "PIP_NO_CACHE_DIR" and (v or "").lower() not in ("0", "false", "off", "no")

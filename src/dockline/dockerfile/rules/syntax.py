@@ -7,8 +7,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Fix, FixSafety, Hit, rule
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Fix, FixSafety, Hit
 from dockline.dockerfile.model import Position
+from dockline.dockerfile.pragmas import parse_pragmas
+from dockline.dockerfile.registry import rule
 from dockline.dockerfile.rules._helpers import at, replace_instruction
 
 
@@ -115,8 +118,6 @@ def inline_pragma(ctx: Context) -> Iterator[Hit]:
     ## References
     - hadolint DL1001
     """
-    from dockline.dockerfile.pragmas import parse_pragmas
-
     for p in parse_pragmas(ctx.df):
         yield Hit(Position(p.line, 1), "Please refrain from using inline ignore pragmas `# hadolint ignore=DLxxxx`.")
 

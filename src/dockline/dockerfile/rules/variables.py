@@ -6,19 +6,22 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from dockline.dockerfile.lint import Context, Hit, rule
-from dockline.dockerfile.rules._helpers import (
+from dockline.dockerfile.analysis import Context
+from dockline.dockerfile.findings import Hit
+from dockline.dockerfile.registry import rule
+from dockline.dockerfile.rules._helpers import at, shell_variables, variables
+from dockline.dockerfile.semantic import (
     BUILDKIT_ARGS,
+    EXPANDING_INSTRUCTIONS,
     PLATFORM_ARGS,
-    PREDEFINED_ARGS,
-    at,
-    lineage,
-    shell_variables,
-    variables,
+    PROXY_ARGS,
 )
 
-# instructions whose arguments Docker expands ($VAR) itself
-_EXPANDED = ("ADD", "COPY", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR")
+# DKL008 checks the instructions BuildKit expands, but not ARG (`ARG B=$A` with A a global
+# ARG not re-declared was never reported; kept so) -- FROM is not a stage instruction.
+_DKL008_EXPANDED = EXPANDING_INSTRUCTIONS - {"ARG", "FROM"}
+# usable in a stage without being declared there
+_PREDEFINED = frozenset(PROXY_ARGS) | BUILDKIT_ARGS | PLATFORM_ARGS
 
 
 @rule("DL3044", "env-self-reference", "error")
@@ -52,25 +55,19 @@ def env_self_reference(ctx: Context) -> Iterator[Hit]:
     - https://docs.docker.com/reference/dockerfile/#environment-replacement
     """
     for st in ctx.df.stages:
-        defined_before: set[str] = set()
-        for s in lineage(ctx.df, st):
-            for i in s.instructions:
-                if i.keyword in ("ENV", "ARG") and s is not st:
-                    defined_before.update(k for k, _ in i.key_values)
         for ins in st.instructions:
-            if ins.keyword not in ("ENV", "ARG"):
+            if ins.keyword != "ENV":
                 continue
-            if ins.keyword == "ENV":
-                seen: list[str] = []
-                for k, v in ins.key_values:
-                    refs = set(variables(v or ""))
-                    bad = [n for n in seen if n in refs and n not in defined_before]
-                    if bad:
-                        yield at(ins, "Do not refer to an environment variable within the same `ENV` statement "
-                                      f"where it is defined ({bad[0]}).")
-                        break
-                    seen.append(k)
-            defined_before.update(k for k, _ in ins.key_values)
+            defined_before = ctx.scope_of(ins).declared
+            seen: list[str] = []
+            for k, v in ins.key_values:
+                refs = set(variables(v or ""))
+                bad = [n for n in seen if n in refs and n not in defined_before]
+                if bad:
+                    yield at(ins, "Do not refer to an environment variable within the same `ENV` statement "
+                                  f"where it is defined ({bad[0]}).")
+                    break
+                seen.append(k)
 
 
 _SECRET_WORDS = {"password", "passwd", "pword", "secret", "token", "apikey", "credential", "credentials",
@@ -177,33 +174,25 @@ def arg_not_in_scope(ctx: Context) -> Iterator[Hit]:
     if not globals_:
         return
     for st in ctx.df.stages:
-        defined: set[str] = set(PREDEFINED_ARGS | BUILDKIT_ARGS)
-        chain = list(lineage(ctx.df, st))
-        for s in chain[1:]:
-            for i in s.instructions:
-                if i.keyword in ("ARG", "ENV"):
-                    defined.update(k for k, _ in i.key_values)
         reported: set[str] = set()
         for ins in st.instructions:
-            targets = [ins]
             if ins.keyword == "ONBUILD":
                 continue  # runs in a later build, with that build's ARGs
-            for t in targets:
-                if t.keyword == "RUN" and not t.json_form:
-                    used = shell_variables(t.text) + [v for h in t.heredocs if h.expand for v in shell_variables(h.content)]
-                elif t.keyword in _EXPANDED:
-                    used = variables(t.text) + [v for f in t.flags for v in variables(f.value or "")]
-                    if t.keyword in ("ENV", "LABEL"):
-                        used = [v for _, val in t.key_values for v in variables(val or "")]
-                else:
-                    used = []
-                for name in used:
-                    if name in globals_ and name not in defined and name not in reported and name not in PLATFORM_ARGS:
-                        reported.add(name)
-                        yield at(t, f"${name} is a global ARG (before FROM) and is empty in this stage: "
-                                    f"re-declare it with `ARG {name}` in the stage")
-            if ins.keyword in ("ARG", "ENV"):
-                defined.update(k for k, _ in ins.key_values)
+            if ins.keyword == "RUN" and not ins.json_form:
+                used = shell_variables(ins.text) + [v for h in ins.heredocs if h.expand
+                                                    for v in shell_variables(h.content)]
+            elif ins.keyword in _DKL008_EXPANDED:
+                used = variables(ins.text) + [v for f in ins.flags for v in variables(f.value or "")]
+                if ins.keyword in ("ENV", "LABEL"):
+                    used = [v for _, val in ins.key_values for v in variables(val or "")]
+            else:
+                continue
+            declared = ctx.scope_of(ins).declared
+            for name in used:
+                if name in globals_ and name not in declared and name not in _PREDEFINED and name not in reported:
+                    reported.add(name)
+                    yield at(ins, f"${name} is a global ARG (before FROM) and is empty in this stage: "
+                                  f"re-declare it with `ARG {name}` in the stage")
 
 
 @rule("DKL018", "legacy-key-value", "warning")

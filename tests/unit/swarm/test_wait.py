@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from dockline.stack.wait import (
+from dockline.swarm.model import ServiceInfo, TaskInfo, UpdateStatus
+from dockline.swarm.wait import (
     Converged,
     Failed,
     ProgressSnapshot,
@@ -19,7 +19,7 @@ from dockline.stack.wait import (
     decide,
     wait_services,
 )
-from dockline.swarm.model import ServiceInfo, TaskInfo, UpdateStatus
+from support.fakeswarm import HANGING, FakeSwarm
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 SINCE = T0
@@ -160,55 +160,27 @@ def test_decide() -> None:
     assert [o.exit_code for o in (Converged((), e), Failed((), e, ()), TimedOut((), e, ()))] == [0, 1, 1]
 
 
-class FakeEngine:
-    """Scripted states: each snapshot advances the script."""
-
-    def __init__(self, script: list[tuple[ServiceInfo, list[TaskInfo]]]):
-        self.script = script
-        self.i = 0
-        self.closed = False
-
-    def services(self, labels: Any = None, names: Any = None) -> list[ServiceInfo]:
-        svc = self.script[min(self.i, len(self.script) - 1)][0]
-        return [svc]
-
-    def tasks(self, services: Any) -> list[TaskInfo]:
-        tasks = self.script[min(self.i, len(self.script) - 1)][1]
-        self.i += 1
-        return tasks
-
-    def container(self, id_or_name: str) -> None:
-        return None
-
-    def subscribe_events(self, filters: Any, since: Any = None) -> Any:
-        eng = self
-
-        class Sub:
-            def __iter__(self) -> Any:
-                return iter(())
-
-            def close(self) -> None:
-                eng.closed = True
-
-        return Sub()
-
-
 def test_wait_loop_reaches_a_verdict_and_reports_progress() -> None:
-    eng = FakeEngine([(SVC, [task("a", "starting")]), (SVC, [task("a", "running")])])
+    eng = FakeSwarm()
+    eng.create_service("app_web", "img:2")
     seen: list[ProgressSnapshot] = []
     out = wait_services(eng, ["app_web"], timedelta(seconds=10), on_progress=seen.append, since=SINCE)
     assert isinstance(out, Converged)
     assert [s.services[0].verdict for s in seen] == ["converging", "converged"]
-    assert eng.closed
+    assert [t.state for t in eng.service_tasks("app_web")] == ["running"]
+    assert eng.called("subscribe_events") and all(sub.closed for sub in eng._subs)
 
 
 def test_wait_loop_times_out() -> None:
-    eng = FakeEngine([(SVC, [task("a", "starting")])])
+    eng = FakeSwarm()
+    eng.add_image("img:2", HANGING)
+    eng.create_service("app_web", "img:2")
     out = wait_services(eng, ["app_web"], timedelta(seconds=0.3), since=SINCE)
     assert isinstance(out, TimedOut)
 
 
 def test_missing_service_fails() -> None:
-    eng = FakeEngine([(SVC, [])])
+    eng = FakeSwarm()
+    eng.create_service("app_web", "img:2")
     out = wait_services(eng, ["app_other"], timedelta(seconds=1), since=SINCE)
     assert isinstance(out, Failed) and "does not exist" in out.reasons[0]

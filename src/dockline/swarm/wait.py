@@ -23,11 +23,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from dockline.swarm.model import ServiceInfo, TaskInfo
+from dockline.swarm.protocols import EventStream, WaitEngine
 
-log = logging.getLogger("dockline.stack.wait")
+log = logging.getLogger("dockline.swarm.wait")
 
 #: Without ``restart_policy.max_attempts``, a slot whose task failed this often counts as failing.
 DEFAULT_FAILURE_LIMIT = 3
@@ -123,20 +123,6 @@ class TimedOut(_NotConverged):
 
 
 WaitOutcome = Converged | Failed | RolledBack | TimedOut
-
-
-class WaitEngine(Protocol):
-    """The engine methods a wait uses (``dockline.engine.Engine`` has them)."""
-
-    def services(self, labels: Mapping[str, str] | None = ...,
-                 names: Sequence[str] | None = ...) -> list[ServiceInfo]: ...
-
-    def tasks(self, services: Sequence[str]) -> list[TaskInfo]: ...
-
-    def container(self, id_or_name: str) -> object | None: ...
-
-    def subscribe_events(self, filters: Mapping[str, Sequence[str]],
-                         since: datetime | None = ...) -> object: ...
 
 
 # --------------------------------------------------------------------------- the verdict
@@ -362,10 +348,10 @@ def wait_services(
                 interval = min(interval * 1.5, MAX_POLL.total_seconds())
     finally:
         if sub is not None:
-            sub.close()  # type: ignore[attr-defined]
+            sub.close()
 
 
-def _watch_events(engine: WaitEngine, names: Sequence[str], wake: threading.Event) -> object | None:
+def _watch_events(engine: WaitEngine, names: Sequence[str], wake: threading.Event) -> EventStream | None:
     """Wake the loop on service events and on container events of these services."""
     wanted = set(names)
     try:
@@ -375,7 +361,7 @@ def _watch_events(engine: WaitEngine, names: Sequence[str], wake: threading.Even
         return None
 
     def run() -> None:
-        for ev in sub:  # type: ignore[attr-defined]
+        for ev in sub:
             attrs = ev.attributes
             if attrs.get("name") in wanted or attrs.get("com.docker.swarm.service.name") in wanted:
                 wake.set()

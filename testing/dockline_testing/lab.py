@@ -20,7 +20,8 @@ Traps this works around (found on the CI machine; testbed/swarm-lab.md has the s
 * Raft transitions make engine calls hang for up to ~20 s: every call here has a deadline.
 
 Everything goes through :class:`dockline.engine.Engine` (its build method and its docker
-CLI runner); nothing here imports docker.
+CLI runner); nothing here imports docker. This is test tooling, not product: it lives in
+``testing/`` (out of the wheel), and no module of ``dockline`` imports it.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib import resources
 from pathlib import Path
 
 from dockline.engine import Engine
 from dockline.errors import DocklineError, EngineError, EnvironmentProblem
+from dockline.retry import Backoff, DeadlinePassed, poll_until
 
-log = logging.getLogger("dockline.cluster.lab")
+log = logging.getLogger("dockline.testing.lab")
 
 LAB_LABEL = "dockline.lab"
 NAME_LABEL = "dockline.lab.name"
@@ -133,7 +134,7 @@ class Lab:
 
 # --------------------------------------------------------------------------- helpers
 def _data_dir() -> Path:
-    return Path(str(resources.files("dockline") / "data" / "lab"))
+    return Path(__file__).resolve().parent / "data"
 
 
 def _cli(engine: Engine, args: Sequence[str], *, host: str | None = None,
@@ -147,16 +148,23 @@ def _cli(engine: Engine, args: Sequence[str], *, host: str | None = None,
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float, interval: float = 0.2) -> None:
-    end = time.monotonic() + timeout
-    while True:
+    """Until ``check()`` is true; an engine error while asking (a node still starting, a Raft
+    transition) counts as "not yet". Tries every ``interval`` seconds at first, growing to
+    at most 1 s (``poll_until``'s backoff)."""
+
+    def answered() -> bool | None:
         try:
-            if check():
-                return
+            return True if check() else None
         except DocklineError as e:
             log.debug("%s: not yet (%s)", what, e.message)
-        if time.monotonic() >= end:
-            raise EnvironmentProblem(f"lab: {what} did not happen within {timeout:.0f} s")
-        time.sleep(interval)
+            return None
+
+    backoff = Backoff(first=timedelta(seconds=interval), most=timedelta(seconds=1))
+    try:
+        poll_until(answered, deadline=timedelta(seconds=timeout), what=f"lab: {what}",
+                   backoff=backoff)
+    except DeadlinePassed as e:
+        raise EnvironmentProblem(f"lab: {what} did not happen within {timeout:.0f} s") from e
 
 
 def node_engine(node: LabNode, timeout: timedelta = timedelta(seconds=10)) -> Engine:
@@ -179,7 +187,7 @@ def _answers(node: LabNode) -> bool:
 def build_images(engine: Engine, spec: LabSpec) -> float:
     """Build (or find cached) the node and app images; returns seconds taken."""
     t = time.monotonic()
-    if not engine.image_exists(spec.base_image):
+    if engine.image(spec.base_image) is None:
         raise EnvironmentProblem(
             f"lab: base image {spec.base_image} is missing",
             "build it with `scripts/testbed up` (or set DOCKLINE_LAB_BASE_IMAGE)",

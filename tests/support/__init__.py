@@ -1,0 +1,1 @@
+"""Test support shared by the unit tests: the in-memory swarm (``fakeswarm``)."""

@@ -65,3 +65,46 @@ def swarm(engine: object) -> object:
     except DocklineError as e:
         pytest.fail(f"not a swarm manager: {e.message} ({e.hint}); run `scripts/testbed up`", pytrace=False)
     return engine
+
+
+# --------------------------------------------------------------------------- tool audit
+# Every program a test starts must come from scripts/test (see tests/toolaudit.py).
+import toolaudit  # tests/ is on sys.path (rootdir conftest)
+
+_AUDIT = toolaudit.Audit()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _AUDIT.install()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _AUDIT.test = item.nodeid
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _AUDIT.active = False
+    manifest_path = os.environ.get(toolaudit.MANIFEST_ENV)
+    if not manifest_path:
+        return
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = toolaudit.read_manifest(f.read())
+    bad = toolaudit.violations(_AUDIT.uses, manifest, toolaudit.allowed_roots())
+    session.config.stash[_BAD_TOOLS] = bad
+    if bad and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BAD_TOOLS = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    bad = terminalreporter.config.stash.get(_BAD_TOOLS, [])
+    if not os.environ.get(toolaudit.MANIFEST_ENV):
+        return
+    used = sorted({u.path for u in _AUDIT.uses if u.path})
+    terminalreporter.write_line(f"tool audit: {len(used)} programs started by tests")
+    for u in bad:
+        terminalreporter.write_line(
+            f"tool audit: FAILED: {u.test} ran {u.name} ({u.path}), which scripts/test did not "
+            f"install or declare (add it to scripts/test)", red=True)

@@ -7,9 +7,12 @@ The file names are stable: examples and images refer to them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import stat
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -126,14 +129,19 @@ def plan_scaffold(req: ScaffoldRequest) -> Scaffold:
 
 
 def write_scaffold(context: Path, scaffold: Scaffold, *, force: bool = False) -> WriteResult:
-    """Write the files under ``context``; a different existing file needs ``force``."""
+    """Write the files under ``context``; a different existing file needs ``force``.
+
+    No symbolic link is followed: a link in place of a file or of the ``dockline/``
+    directory is refused, and each file is written to a fresh temporary file of its own
+    (``mkstemp`` in the same directory: exclusive, so a link planted at a guessable
+    ``<target>.tmp`` is never written through) that then replaces the target. A file that
+    exists keeps its mode (plus execute wherever it is readable: it is a script to run)."""
     if not context.is_dir():
         raise BadInputError(f"{context}: not a directory (the build context)")
     conflicts = []
     for f in scaffold.files:
         target = context / f.path
-        if target.is_symlink():
-            raise BadInputError(f"{target}: is a symbolic link; refusing to write through it")
+        _refuse_links(context, target)
         if target.exists() and target.read_text(errors="replace") != f.text and not force:
             conflicts.append(str(target))
     if conflicts:
@@ -145,12 +153,42 @@ def write_scaffold(context: Path, scaffold: Scaffold, *, force: bool = False) ->
     for f in scaffold.files:
         target = context / f.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and target.read_text(errors="replace") == f.text:
+        _refuse_links(context, target)
+        try:
+            old_mode: int | None = stat.S_IMODE(os.lstat(target).st_mode)
+        except FileNotFoundError:
+            old_mode = None
+        mode = f.mode if old_mode is None else old_mode | (old_mode & 0o444) >> 2
+        if old_mode is not None and target.read_text(errors="replace") == f.text:
             unchanged.append(f.path)
+            if mode != old_mode:
+                os.chmod(target, mode, follow_symlinks=False)
         else:
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_text(f.text)
-            tmp.replace(target)
+            _replace(target, f.text, mode)
             written.append(f.path)
-        os.chmod(target, f.mode)
     return WriteResult(tuple(written), tuple(unchanged))
+
+
+def _refuse_links(context: Path, target: Path) -> None:
+    """``BadInputError`` when ``target`` or a directory between ``context`` and it is a
+    symbolic link (scaffold writes only inside the build context, never through a link)."""
+    here = target
+    while here != context:
+        if here.is_symlink():
+            raise BadInputError(f"{here}: is a symbolic link; refusing to write through it")
+        here = here.parent
+
+
+def _replace(target: Path, text: str, mode: int) -> None:
+    """Write ``text`` to a new exclusive temporary file beside ``target``, give it ``mode``,
+    and rename it over ``target`` (a link at ``target`` would be replaced, not followed)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+            os.fchmod(out.fileno(), mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

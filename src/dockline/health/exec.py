@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Sequence
 from datetime import timedelta
 
 from dockline.health.outcome import Healthy, ProbeOutcome, ProbeTimeout, Unhealthy
+from dockline.process import run_bounded
 
 DEFAULT_TIMEOUT = timedelta(seconds=10)
 
@@ -27,17 +27,14 @@ def probe_exec(argv: Sequence[str], *, timeout: timedelta = DEFAULT_TIMEOUT) -> 
         return Unhealthy("no command given", timedelta(0))
     shown = " ".join(argv)[:120]
     try:
-        proc = subprocess.run(
-            list(argv), capture_output=True, text=True, errors="replace",
-            timeout=max(timeout.total_seconds(), 0.001), check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return ProbeTimeout(f"`{shown}` did not finish within {timeout.total_seconds():g}s",
-                            timedelta(seconds=time.monotonic() - start))
+        # the whole process group dies with the timeout (a probe's children must not linger)
+        proc = run_bounded(argv, timeout=timeout, limit=64 * 1024)
     except OSError as e:
         return Unhealthy(f"`{shown}` could not run: {e.strerror or e}",
                          timedelta(seconds=time.monotonic() - start))
     took = timedelta(seconds=time.monotonic() - start)
+    if proc.timed_out:
+        return ProbeTimeout(f"`{shown}` did not finish within {timeout.total_seconds():g}s", took)
     said = _first_line(proc.stdout) or _first_line(proc.stderr)
     # A probe script already prints "[HEALTHCHECK] ..."; do not double the prefix.
     for prefix in ("[HEALTHCHECK] healthy: ", "[HEALTHCHECK] unhealthy: ", "[HEALTHCHECK] "):

@@ -3,6 +3,12 @@
 Every probe returns one of :class:`Healthy`, :class:`Unhealthy` or :class:`ProbeTimeout`.
 Each renders as the one ``[HEALTHCHECK] ...`` line a Docker healthcheck prints, and maps
 to exit 0 (healthy) or 1 (anything else): Docker reserves 2.
+
+A message often quotes a server (a PostgreSQL ErrorResponse, an HTTP status line, a
+command's output): that text is untrusted. :func:`line` is the one place it is made safe to
+print: a newline cannot start a second ``[HEALTHCHECK]`` line, an escape sequence cannot
+reach the terminal (both are shown escaped, as ``\\n`` or ``\\x1b``), and a 16 MiB message
+is cut to :data:`MAX_MESSAGE` characters (Docker keeps 4096 bytes of a probe's output).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 PREFIX = "[HEALTHCHECK]"
+MAX_MESSAGE = 1000  # characters: with the prefix, at most 4 KiB of UTF-8 (Docker keeps 4096 bytes)
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,28 @@ class ProbeTimeout:
 ProbeOutcome = Healthy | Unhealthy | ProbeTimeout
 
 
+def safe_text(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as part of one printed line: every character that is not printable (line
+    breaks, tabs, ESC and the other controls, bidi overrides, lone surrogates) shown as its
+    Python escape (``\\n``, ``\\x1b``, ``\\u202e``), and at most ``limit`` characters."""
+    if len(text) <= limit and text.isprintable():
+        return text
+    out: list[str] = []
+    size = 0
+    for ch in text:
+        shown = ch if ch.isprintable() else repr(ch)[1:-1]
+        if size + len(shown) > limit:
+            return "".join(out) + f"... (cut at {limit} of {len(text)} characters)"
+        out.append(shown)
+        size += len(shown)
+    return "".join(out)
+
+
 def line(outcome: ProbeOutcome) -> str:
-    """The one line a healthcheck prints: ``[HEALTHCHECK] healthy: ...``."""
+    """The one line a healthcheck prints: ``[HEALTHCHECK] healthy: ...``, made safe by
+    :func:`safe_text` (one line, no control characters, bounded length)."""
     word = "healthy" if isinstance(outcome, Healthy) else "unhealthy"
-    return f"{PREFIX} {word}: {outcome.message}"
+    return f"{PREFIX} {word}: {safe_text(outcome.message)}"
 
 
 def exit_code(outcome: ProbeOutcome) -> int:

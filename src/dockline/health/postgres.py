@@ -25,6 +25,7 @@ import hmac
 import os
 import socket
 import struct
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,12 +36,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # ssl is imported when TLS is negotiated: a probe in plaintext does not pay for it
     import ssl
 
+from dockline.health import net
 from dockline.health.outcome import Healthy, ProbeOutcome, Unhealthy, network_failure
 
 DEFAULT_TIMEOUT = timedelta(seconds=3)
 PROTOCOL_3_0 = 196608
 SSL_REQUEST = 80877103
 SSLMODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
+# PostgreSQL's default is 4096 (scram_iterations since 16); a count far above any sane setting
+# is a server making the probe burn CPU (PBKDF2 cost is linear in it), not a configuration.
+MAX_SCRAM_ITERATIONS = 1_000_000
+MAX_MESSAGE = 64 * 1024  # bytes: the probe's messages are small; an ErrorResponse is cut to this
+SESSION_BUDGET = 1024 * 1024  # bytes the server may send in one session
 
 
 @dataclass(frozen=True)
@@ -126,15 +133,50 @@ class ScramExchange:
     server_signature: bytes
 
 
+class ScramRefused(ValueError):
+    """The server's SCRAM parameters are ones the probe will not compute (an absurd count)."""
+
+
+def salted_password(password: str, salt: bytes, iterations: int, deadline: float | None = None) -> bytes:
+    """PBKDF2-HMAC-SHA-256 of the password; ``TimeoutError`` when it would end after
+    ``deadline`` (a ``time.monotonic()`` value). The derivation runs in a daemon thread
+    (OpenSSL's PBKDF2 releases the GIL) that the probe stops waiting for at the deadline."""
+    if deadline is None:
+        return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    result: list[bytes] = []
+    worker = threading.Thread(
+        target=lambda: result.append(hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)),
+        name="probe-scram", daemon=True)
+    worker.start()
+    worker.join(max(deadline - time.monotonic(), 0.0))
+    if not result:
+        raise TimeoutError(f"SCRAM key derivation ({iterations} iterations) did not finish in time")
+    return result[0]
+
+
 def scram_client_final(password: str, client_first_bare: str, server_first: str,
-                       client_nonce: str) -> ScramExchange:
-    """RFC 5802 / 7677 client proof for SCRAM-SHA-256 (no channel binding: ``c=biws``)."""
+                       client_nonce: str, *, deadline: float | None = None) -> ScramExchange:
+    """RFC 5802 / 7677 client proof for SCRAM-SHA-256 (no channel binding: ``c=biws``).
+
+    The iteration count is the server's choice: more than :data:`MAX_SCRAM_ITERATIONS` is
+    refused (:class:`ScramRefused`), and the derivation ends by ``deadline``."""
     a = _attrs(server_first)
     nonce, salt_b64, iters = a.get("r", ""), a.get("s", ""), a.get("i", "")
-    if not nonce.startswith(client_nonce) or not salt_b64 or not iters.isdigit():
+    if not nonce.startswith(client_nonce) or not salt_b64 or not (iters.isascii() and iters.isdigit()):
         raise ValueError("malformed SCRAM server-first message")
-    salt = base64.b64decode(salt_b64)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, int(iters))
+    digits = iters.lstrip("0")
+    if not digits:
+        raise ValueError("malformed SCRAM server-first message (iteration count 0)")
+    if len(digits) > len(str(MAX_SCRAM_ITERATIONS)) or int(digits) > MAX_SCRAM_ITERATIONS:
+        shown = digits if len(digits) <= 20 else digits[:20] + "..."
+        raise ScramRefused(f"the server asks for {shown} SCRAM iterations (more than {MAX_SCRAM_ITERATIONS:,} "
+                           "is refused; PostgreSQL's default is 4096)")
+    count = int(digits)
+    try:
+        salt = base64.b64decode(salt_b64, validate=True)
+    except ValueError:
+        raise ValueError("malformed SCRAM server-first message (salt)") from None
+    salted = salted_password(password, salt, count, deadline)
     client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
     stored_key = hashlib.sha256(client_key).digest()
     without_proof = f"c=biws,r={nonce}"
@@ -177,25 +219,19 @@ def _error_text(body: bytes) -> str:
 
 
 class _Conn:
-    def __init__(self, sock: socket.socket, deadline: float):
-        self.sock = sock
-        self.deadline = deadline
+    """Messages over a :class:`~dockline.health.net.BoundedStream` (the probe's deadline and
+    its receive budget apply to every read)."""
+
+    def __init__(self, stream: net.BoundedStream):
+        self.stream = stream
         self.buf = b""
 
-    def _remaining(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        return left
-
     def send(self, data: bytes) -> None:
-        self.sock.settimeout(self._remaining())
-        self.sock.sendall(data)
+        self.stream.sendall(data)
 
     def read(self, n: int) -> bytes:
         while len(self.buf) < n:
-            self.sock.settimeout(self._remaining())
-            chunk = self.sock.recv(65536)
+            chunk = self.stream.recv(65536)
             if not chunk:
                 raise ProtocolError("the server closed the connection")
             self.buf += chunk
@@ -206,8 +242,13 @@ class _Conn:
         head = self.read(5)
         kind = head[:1]
         (length,) = struct.unpack("!I", head[1:])
-        if length < 4 or length > 1 << 24:
+        if length < 4:
             raise ProtocolError("not a PostgreSQL server (bad message length)")
+        if length > MAX_MESSAGE:
+            if kind == b"E":  # the start of a huge error is still the reason; the rest is not read
+                raise ServerError(_error_text(self.read(MAX_MESSAGE - 4)) + " (cut)")
+            raise ProtocolError(f"not a PostgreSQL server (a {length}-byte message; more than "
+                                f"{MAX_MESSAGE // 1024} KiB is refused)")
         body = self.read(length - 4)
         if kind == b"E":
             raise ServerError(_error_text(body))
@@ -239,15 +280,17 @@ def _authenticate(conn: _Conn, target: PostgresTarget) -> None:
             conn.send(_msg(b"p", b"SCRAM-SHA-256\0" + struct.pack("!I", len(data)) + data))
         elif code == 11:  # SASL continue: server-first
             try:
-                exchange = scram_client_final(target.password, first_bare, body[4:].decode(), client_nonce)
-            except ValueError as e:
+                exchange = scram_client_final(target.password, first_bare, body[4:].decode(), client_nonce,
+                                              deadline=conn.stream.deadline)
+            except ValueError as e:  # ScramRefused included: a clear reason, not a timeout
                 raise ProtocolError(str(e)) from None
             conn.send(_msg(b"p", exchange.client_final.encode()))
         elif code == 12:  # SASL final: server signature
-            got = _attrs(body[4:].decode()).get("v", "")
-            if exchange is None or not hmac.compare_digest(
-                base64.b64decode(got or "="), exchange.server_signature
-            ):
+            try:
+                got = base64.b64decode(_attrs(body[4:].decode()).get("v", ""))
+            except ValueError:
+                got = b""
+            if exchange is None or not hmac.compare_digest(got, exchange.server_signature):
                 raise ProtocolError("the server's SCRAM signature is wrong (not the real server?)")
         else:
             raise ProtocolError(f"unsupported authentication method (code {code})")
@@ -291,13 +334,15 @@ def probe_postgres(target: PostgresTarget, *, timeout: timedelta = DEFAULT_TIMEO
             return "the error message contained the password and is withheld"
         return text
 
+    why = net.bad_host(target.host)
+    if why is not None:
+        return Unhealthy(f"{where}: {why}", elapsed())
     tls = ""
     try:
-        values, tls = _session(target, start + seconds, seconds, tls=target.sslmode != "disable")
-    except _TlsFallback:  # prefer: the handshake failed, try without TLS like libpq
+        values, tls = _session(target, start + seconds, tls=target.sslmode != "disable")
+    except _TlsFallback:  # prefer: the handshake failed, try without TLS like libpq (same deadline)
         try:
-            values, tls = _session(target, start + seconds, max(start + seconds - time.monotonic(), 0.001),
-                                   tls=False)
+            values, tls = _session(target, start + seconds, tls=False)
         except (ServerError, ProtocolError) as e:
             return Unhealthy(f"{where}: {clean(str(e))}", elapsed())
         except OSError as e:
@@ -331,9 +376,9 @@ def _tls_context(target: PostgresTarget) -> ssl.SSLContext:
 def _negotiate_tls(sock: socket.socket, target: PostgresTarget, deadline: float) -> socket.socket:
     """Send SSLRequest; wrap the socket when the server says ``S``. Raises ProtocolError
     when TLS is required and not offered, _TlsFallback when ``prefer`` fails the handshake."""
-    conn = _Conn(sock, deadline)
+    conn = _Conn(net.BoundedStream(sock, deadline))
     conn.send(struct.pack("!II", 8, SSL_REQUEST))
-    answer = conn.read(1)
+    answer = conn.read(1)  # anything the server sent after it is dropped, never read as TLS
     if answer == b"N":
         if target.sslmode != "prefer":
             raise ProtocolError(f"the server does not offer TLS (sslmode={target.sslmode})")
@@ -343,8 +388,7 @@ def _negotiate_tls(sock: socket.socket, target: PostgresTarget, deadline: float)
     import ssl
 
     try:
-        sock.settimeout(max(deadline - time.monotonic(), 0.001))
-        return _tls_context(target).wrap_socket(sock, server_hostname=target.host)
+        return net.start_tls(sock, _tls_context(target), target.host, deadline)
     except ssl.SSLCertVerificationError as e:
         raise ProtocolError(f"TLS certificate not trusted (sslmode={target.sslmode}): "
                             f"{e.verify_message or e.reason}") from None
@@ -356,15 +400,15 @@ def _negotiate_tls(sock: socket.socket, target: PostgresTarget, deadline: float)
         raise
 
 
-def _session(target: PostgresTarget, deadline: float, seconds: float, *, tls: bool) -> tuple[list[str | None], str]:
-    """One connection: (TLS,) startup, authentication, SELECT 1. Returns the values and the
-    TLS version ("" in plaintext)."""
-    sock: socket.socket | None = socket.create_connection((target.host, target.port), timeout=seconds)
+def _session(target: PostgresTarget, deadline: float, *, tls: bool) -> tuple[list[str | None], str]:
+    """One connection: (TLS,) startup, authentication, SELECT 1, all by ``deadline``.
+    Returns the values and the TLS version ("" in plaintext)."""
+    sock: socket.socket | None = net.connect(target.host, target.port, deadline)
     try:
         assert sock is not None
         if tls:
             sock = _negotiate_tls(sock, target, deadline)
-        conn = _Conn(sock, deadline)
+        conn = _Conn(net.BoundedStream(sock, deadline, SESSION_BUDGET))
         params = {"user": target.user, "database": target.database,
                   "application_name": "dockline-healthcheck"}
         body = struct.pack("!I", PROTOCOL_3_0)

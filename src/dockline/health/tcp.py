@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import timedelta
 
-from dockline.health.outcome import Healthy, ProbeOutcome, network_failure
+from dockline.health.net import bad_host, connect
+from dockline.health.outcome import Healthy, ProbeOutcome, Unhealthy, network_failure
 
 DEFAULT_TIMEOUT = timedelta(seconds=3)
 
@@ -18,8 +18,11 @@ def parse_target(text: str) -> tuple[str, int]:
         host, sep, port = t[1:].partition("]:")
     else:
         host, sep, port = t.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not (port.isascii() and port.isdigit()):
         raise ValueError(f"not HOST:PORT: {text}")
+    why = bad_host(host)
+    if why is not None:
+        raise ValueError(why)
     n = int(port)
     if not 1 <= n <= 65535:
         raise ValueError(f"port out of range in {text}")
@@ -27,7 +30,8 @@ def parse_target(text: str) -> tuple[str, int]:
 
 
 def probe_tcp(host: str, port: int, *, timeout: timedelta = DEFAULT_TIMEOUT) -> ProbeOutcome:
-    """Healthy when ``host:port`` accepts a TCP connection within ``timeout``."""
+    """Healthy when ``host:port`` accepts a TCP connection within ``timeout`` (one deadline
+    for resolving and every address tried)."""
     start = time.monotonic()
     seconds = max(timeout.total_seconds(), 0.001)
     where = f"{host}:{port}"
@@ -35,9 +39,11 @@ def probe_tcp(host: str, port: int, *, timeout: timedelta = DEFAULT_TIMEOUT) -> 
     def elapsed() -> timedelta:
         return timedelta(seconds=time.monotonic() - start)
 
+    why = bad_host(host)
+    if why is not None:
+        return Unhealthy(why, elapsed())
     try:
-        with socket.create_connection((host, port), timeout=seconds):
-            pass
+        connect(host, port, start + seconds).close()
     except OSError as e:
         return network_failure(where, e, seconds, elapsed())
     took = elapsed()

@@ -3,10 +3,11 @@
 * ``-c FILE`` is repeatable; files merge in order like compose (mappings deep-merge,
   ``environment``/``labels``-style entries merge by key, ``ports``/``configs``/``secrets``/
   ``volumes`` append, everything else is replaced by the later file).
-* Interpolation is compose's: ``$VAR``, ``${VAR}``, ``${VAR:-d}``, ``${VAR-d}``,
-  ``${VAR:+r}``, ``${VAR+r}``, ``${VAR:?msg}``, ``${VAR?msg}``, nesting inside defaults, and
-  ``$$`` for a literal ``$``. Values only, never keys, and not in ``x-dockline`` (hook
-  commands read their variables themselves, from their environment).
+* Interpolation agrees with ``docker stack config`` (the oracle its tests run), plus compose's
+  ``${VAR:+r}``/``${VAR+r}`` and nesting inside defaults: ``$VAR``, ``${VAR}``,
+  ``${VAR:-d}``, ``${VAR-d}``, ``${VAR:?msg}``, ``${VAR?msg}``, and ``$$`` for a literal
+  ``$``. Values only, never keys, and not in ``x-dockline`` (hook commands read their
+  variables themselves, from their environment). Errors never show the value.
 * Variables: ``.env`` beside the first file, then each ``--env-file`` (later wins), then the
   process environment, which wins over both (as in compose).
 * Validation: against ``data/compose-spec.json`` (the subset of the compose spec that
@@ -62,6 +63,7 @@ _APPEND_KEYS = frozenset({"ports", "expose", "dns", "dns_search", "dns_opt", "ca
                           "configs", "secrets", "volumes", "extra_hosts_list"})
 _BY_KEY = frozenset({"environment", "labels", "extra_hosts", "sysctls"})
 _NAME_RE = r"[_a-zA-Z][_a-zA-Z0-9]*"
+_INLINE_SOURCES = frozenset({"content", "environment"})
 _DOLLAR = "$"
 
 
@@ -76,7 +78,20 @@ class LoadedStack:
 
 
 # --------------------------------------------------------------------------- interpolation
-def interpolate_string(value: str, env: Mapping[str, str], path: str, warnings: list[str] | None = None) -> str:
+# The oracle is ``docker stack config`` (tests/unit/stack/test_interpolate_oracle.py runs it on
+# a table of cases). dockline agrees with it wherever it gives a value, with two documented
+# extensions from the compose specification: ``${VAR:+r}``/``${VAR+r}`` (the docker CLI refuses
+# them) and interpolation inside defaults and messages (the docker CLI keeps ``${A:-${B}}``
+# literally; compose resolves it). Where the two tools read one text differently and the docker
+# CLI's reading is surely not what was meant, dockline refuses the text with a hint instead of
+# guessing: ``$NAME-x`` is ``${NAME}-x`` in compose but ``${NAME-x}`` to the docker CLI.
+# Errors name the key path and the character, never the value: values come from ``.env``
+# files and the environment, and are often passwords.
+_UNBRACED_OPERATORS = (":-", ":?", "-", "?")
+
+
+def interpolate_string(value: str, env: Mapping[str, str], path: str, warnings: list[str] | None = None,
+                       *, in_default: bool = False) -> str:
     """Interpolate one string value; ``path`` names it in errors."""
     out: list[str] = []
     i = 0
@@ -94,16 +109,30 @@ def interpolate_string(value: str, env: Mapping[str, str], path: str, warnings: 
         if i + 1 < n and value[i + 1] == "{":
             end = _matching_brace(value, i + 1)
             if end < 0:
-                raise InterpolationError(f"{path}: invalid interpolation format in {value!r}: unclosed '${{'",
+                raise InterpolationError(f"{path}: invalid interpolation format at character {i + 1}: unclosed '${{'",
                                          "close it with '}', or write '$$' for a literal '$'")
-            out.append(_braced(value[i + 2:end], env, path, value, warnings))
+            out.append(_braced(value[i + 2:end], env, path, i + 1, warnings))
             i = end + 1
             continue
         m = re.match(_NAME_RE, value[i + 1:])
         if m is None:
-            raise InterpolationError(f"{path}: invalid interpolation format in {value!r}",
-                                     "write '$$' for a literal '$'")
+            if in_default:
+                # a '$' that starts no reference inside a default is literal, as in both tools
+                out.append(_DOLLAR)
+                i += 1
+                continue
+            raise InterpolationError(
+                f"{path}: invalid interpolation format at character {i + 1}: "
+                "'$' is not followed by a variable name, '{' or '$'",
+                "write '$$' for a literal '$'")
         name = m.group(0)
+        after = value[i + 1 + len(name):]
+        if not in_default and after.startswith(_UNBRACED_OPERATORS):
+            op = next(o for o in _UNBRACED_OPERATORS if after.startswith(o))
+            raise InterpolationError(
+                f"{path}: ambiguous interpolation at character {i + 1}: ${name}{op}… is "
+                f"${{{name}}}{op}… to compose but ${{{name}{op}…}} to docker stack deploy",
+                f"write ${{{name}}}{op}… or ${{{name}{op}…}} to say which")
         out.append(_lookup(name, env, path, warnings))
         i += 1 + len(name)
     return "".join(out)
@@ -134,10 +163,11 @@ def _lookup(name: str, env: Mapping[str, str], path: str, warnings: list[str] | 
     return ""
 
 
-def _braced(body: str, env: Mapping[str, str], path: str, whole: str, warnings: list[str] | None) -> str:
+def _braced(body: str, env: Mapping[str, str], path: str, column: int, warnings: list[str] | None) -> str:
     m = re.match(_NAME_RE, body)
     if m is None:
-        raise InterpolationError(f"{path}: invalid interpolation format in {whole!r}: '${{{body}}}'",
+        raise InterpolationError(f"{path}: invalid interpolation format at character {column}: "
+                                 "'${' is not followed by a variable name",
                                  "a variable name starts with a letter or '_'")
     name = m.group(0)
     rest = body[len(name):]
@@ -148,25 +178,31 @@ def _braced(body: str, env: Mapping[str, str], path: str, whole: str, warnings: 
             arg = rest[len(op):]
             break
     else:
-        raise InterpolationError(f"{path}: invalid interpolation format in {whole!r}: '${{{body}}}'",
+        raise InterpolationError(f"{path}: invalid interpolation format at character {column}: "
+                                 f"unknown operator after ${{{name}",
                                  "use ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR:+value}")
     is_set = name in env
     non_empty = is_set and env[name] != ""
     ok = non_empty if op.startswith(":") else is_set
     kind = op[-1]
     if kind == "-":
-        return env[name] if ok else interpolate_string(arg, env, path, warnings)
+        return env[name] if ok else interpolate_string(arg, env, path, warnings, in_default=True)
     if kind == "+":
-        return interpolate_string(arg, env, path, warnings) if ok else ""
+        return interpolate_string(arg, env, path, warnings, in_default=True) if ok else ""
     # kind == "?"
     if ok:
         return env[name]
-    msg = interpolate_string(arg, env, path, warnings) if arg else ""
+    msg = _printable(interpolate_string(arg, env, path, warnings, in_default=True)) if arg else ""
     state = "not set" if not is_set else "empty"
     raise InterpolationError(
         f"{path}: required variable {name} is {state}" + (f": {msg}" if msg else ""),
         f"set {name} in the environment, in .env beside the file, or in an --env-file",
     )
+
+
+def _printable(text: str) -> str:
+    """A message from the file, safe for a terminal: control characters shown as escapes."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[:200])
 
 
 def interpolate(obj: Any, env: Mapping[str, str], path: str = "", warnings: list[str] | None = None) -> Any:
@@ -198,35 +234,94 @@ def _join(path: str, key: object) -> str:
 
 # --------------------------------------------------------------------------- variables
 def read_env_file(path: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Parse a ``.env`` file: ``KEY=VALUE``, ``export KEY=VALUE``, ``#`` comments, single
-    quotes literal, double quotes with ``\\n``/``\\"`` escapes; unquoted and double-quoted
-    values are interpolated with the variables seen so far (and ``base``)."""
+    """Parse a ``.env`` file by compose's rules (docs.docker.com/compose/env-file):
+
+    * ``KEY=VALUE`` or ``export KEY=VALUE``; ``#`` lines and blank lines are skipped;
+    * unquoted: trimmed; ``#`` starts a comment only after white space (``VAL# x`` keeps it);
+    * single quotes: literal, ``\\'`` is a quote; double quotes: ``\\n \\r \\t \\\\ \\"``
+      escapes; both may span lines, and a comment may follow the closing quote;
+    * unquoted and double-quoted values are interpolated with the variables seen so far (and
+      ``base``); single-quoted ones are not.
+
+    Errors name the file and line, never the value (``.env`` files hold passwords).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise StackError(f"cannot read env file {path}: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise StackError(f"env file {path} is not UTF-8 (byte {e.start})") from e
     out: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
+    lines = text.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(lines):
+        lineno = i + 1
+        line = lines[i].strip()
+        i += 1
         if not line or line.startswith("#"):
             continue
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, sep, value = line.partition("=")
+        if line.startswith(("export ", "export\t")):
+            line = line[len("export"):].lstrip()
+        key, sep, rest = line.partition("=")
         key = key.strip()
         if not sep or not re.fullmatch(_NAME_RE, key):
             raise StackError(f"{path}:{lineno}: expected KEY=VALUE", "variable names start with a letter or '_'")
-        value = value.strip()
+        rest = rest.lstrip()
         where = f"{path}:{lineno}"
-        if len(value) >= 2 and value[0] == value[-1] == "'":
-            out[key] = value[1:-1]
-            continue
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+        if rest[:1] in ("'", '"'):
+            quote = rest[0]
+            body = rest[1:]
+            while True:
+                close = _closing_quote(body, quote)
+                if close >= 0:
+                    break
+                if i >= len(lines):
+                    raise StackError(f"{where}: the {'single' if quote == chr(39) else 'double'} quote of {key} "
+                                     "is never closed", f"end the value with {quote}")
+                body += "\n" + lines[i]
+                i += 1
+            value, after = body[:close], body[close + 1:].strip()
+            if after and not after.startswith("#"):
+                raise StackError(f"{where}: unexpected text after the closing quote of {key}",
+                                 "put a comment after ' #', or quote the whole value")
+            if quote == "'":
+                out[key] = value.replace("\\'", "'")
+                continue
+            value = _unescape_double(value)
         else:
-            value = re.sub(r"\s+#.*$", "", value)
+            value = re.sub(r"\s#.*$", "", rest).strip()
         out[key] = interpolate_string(value, {**(base or {}), **out}, where)
     return out
+
+
+def _closing_quote(body: str, quote: str) -> int:
+    """Index of the first unescaped ``quote`` in ``body`` (-1: none)."""
+    j = 0
+    while j < len(body):
+        if body[j] == "\\" and j + 1 < len(body):
+            j += 2
+            continue
+        if body[j] == quote:
+            return j
+        j += 1
+    return -1
+
+
+_DOUBLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
+
+
+def _unescape_double(value: str) -> str:
+    out: list[str] = []
+    j = 0
+    while j < len(value):
+        c = value[j]
+        if c == "\\" and j + 1 < len(value) and value[j + 1] in _DOUBLE_ESCAPES:
+            out.append(_DOUBLE_ESCAPES[value[j + 1]])
+            j += 2
+            continue
+        out.append(c)
+        j += 1
+    return "".join(out)
 
 
 def build_environment(project_dir: Path, env_files: Sequence[Path], environ: Mapping[str, str]) -> dict[str, str]:
@@ -318,6 +413,12 @@ def _describe(error: Any) -> tuple[str, str]:
         return path, "should be " + " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
     if v == "additionalProperties":
         extras = re.findall(r"'([^']+)'", error.message.split("(")[-1]) or ["?"]
+        where = list(error.absolute_path)
+        if len(where) == 2 and where[0] in ("configs", "secrets") and extras[0] in _INLINE_SOURCES:
+            # compose has these; docker stack deploy refuses them, and an inline secret would
+            # land in the deploy record (which everyone with access to the swarm can read)
+            return _join(path, extras[0]), ("not supported by docker stack deploy: give the value in a file "
+                                            "(file: PATH) or create it beforehand (external: true)")
         return _join(path, extras[0]), "unknown key" + ("" if len(extras) == 1 else f" (also: {', '.join(extras[1:])})")
     if v == "enum":
         return path, "should be one of " + ", ".join(str(x) for x in error.validator_value)
@@ -338,7 +439,8 @@ def _describe(error: Any) -> tuple[str, str]:
             return _describe(inner)
         return path, "has an invalid value (" + ", ".join(
             sorted({_describe(c)[1] for c in error.context if c.validator == "type"})) + ")"
-    return path, error.message
+    # jsonschema's own message quotes the value, which may be a secret: name the rule only
+    return path, f"is not valid here (schema rule: {v})"
 
 
 def validate(doc: Mapping[str, Any]) -> list[str]:

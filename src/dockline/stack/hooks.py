@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dockline.errors import StackError
+from dockline.process import run_bounded
 
 log = logging.getLogger("dockline.stack.hooks")
 
@@ -97,12 +97,13 @@ def run_hook(hook: Hook, *, stack: str, version: int, files: Sequence[Path], cwd
     })
     started = time.monotonic()
     try:
-        res = subprocess.run(list(hook.argv), cwd=cwd, env=env, capture_output=True, text=True,
-                             timeout=timeout.total_seconds(), check=False)
-        code, out = res.returncode, (res.stdout + res.stderr)
+        # the hook's whole process group ends with it, or with its timeout: nothing it started
+        # may go on changing things after dockline has reported the deploy
+        res = run_bounded(hook.argv, cwd=cwd, env=env, timeout=timeout)
+        code, out = (124 if res.timed_out else res.returncode), res.stdout + res.stderr
+        if res.timed_out:
+            out = f"timed out after {timeout.total_seconds():.0f}s: {out}"
     except FileNotFoundError:
         code, out = 127, f"command not found: {hook.argv[0]}"
-    except subprocess.TimeoutExpired as e:
-        code, out = 124, f"timed out after {timeout.total_seconds():.0f}s: {e.output or ''}"
     log.debug("hook %s exited %s", hook.describe(), code)
     return HookRun(hook, code, out.strip(), timedelta(seconds=time.monotonic() - started))

@@ -112,6 +112,58 @@ def test_write_refuses_symlink_and_missing_context(tmp_path: Path) -> None:
         write_scaffold(tmp_path, plan, force=True)
 
 
+def test_write_never_follows_a_planted_tmp_link(tmp_path: Path) -> None:
+    """A link planted at the old fixed temp name (<target>.tmp) is never written through."""
+    plan = plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",)))
+    outside = tmp_path / "outside"
+    outside.write_text("precious\n")
+    context = tmp_path / "ctx"
+    (context / "dockline").mkdir(parents=True)
+    for name in scripts.ALL:
+        os.symlink(outside, context / "dockline" / f"{name}.tmp")
+    res = write_scaffold(context, plan)
+    assert len(res.written) == 4
+    assert outside.read_text() == "precious\n"
+    for name in scripts.ALL:
+        assert (context / "dockline" / f"{name}.tmp").is_symlink()  # untouched, not replaced
+        assert not (context / "dockline" / name).is_symlink()
+    assert sorted(p.name for p in (context / "dockline").iterdir() if not p.is_symlink()) == sorted(scripts.ALL)
+
+
+def test_write_refuses_a_linked_directory(tmp_path: Path) -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",)))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    context = tmp_path / "ctx"
+    context.mkdir()
+    os.symlink(elsewhere, context / "dockline")
+    with pytest.raises(BadInputError, match="symbolic link"):
+        write_scaffold(context, plan)
+    assert not any(elsewhere.iterdir())
+
+
+def test_write_keeps_the_targets_mode(tmp_path: Path) -> None:
+    plan = plan_scaffold(ScaffoldRequest(probe="none", cmd=("app",)))
+    write_scaffold(tmp_path, plan)
+    target = tmp_path / "dockline" / scripts.HTTP
+    other = tmp_path / "dockline" / scripts.TCP
+    target.write_text("#!/bin/sh\necho local change\n")
+    target.chmod(0o640)
+    other.chmod(0o700)
+    write_scaffold(tmp_path, plan, force=True)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750  # kept, plus x where readable
+    assert stat.S_IMODE(other.stat().st_mode) == 0o700  # unchanged file, mode left alone
+    assert target.read_text() == scripts.script_text(scripts.HTTP)
+    old = os.umask(0o077)
+    try:
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        write_scaffold(fresh, plan)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((fresh / "dockline" / scripts.HTTP).stat().st_mode) == 0o755  # not mkstemp's 0600
+
+
 def test_cli_prints_lines_on_stdout(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["scaffold", str(tmp_path), "--cmd", "nginx -g 'daemon off;'"])
     assert res.exit_code == 0, res.output

@@ -1,6 +1,7 @@
 """Small in-process servers for probe tests: an HTTP server that records requests, a
-socket that accepts but never answers, and a fake PostgreSQL server (protocol 3.0:
-SSL/GSS refusal, trust / cleartext / md5 authentication, simple query)."""
+socket that accepts but never answers, a server that runs a script per connection (hostile
+answers: drips, floods, forged lines), and a fake PostgreSQL server (protocol 3.0: SSL/GSS
+refusal, trust / cleartext / md5 authentication, the start of SCRAM, simple query)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import socket
 import socketserver
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +62,31 @@ def silent_server() -> Iterator[int]:
         s.close()
 
 
+@contextmanager
+def scripted_server(script: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that runs ``script(connection)`` for each connection (in a
+    thread of its own; a client that hangs up ends the script)."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            try:
+                script(self.request)
+            except OSError:
+                pass
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv.server_address[1]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def closed_port() -> int:
     """A port nothing listens on."""
     s = socket.socket()
@@ -72,10 +98,11 @@ def closed_port() -> int:
 
 @dataclass(frozen=True)
 class PgBehaviour:
-    auth: str = "trust"  # trust | cleartext | md5 | fatal
+    auth: str = "trust"  # trust | cleartext | md5 | fatal | scram (server-first, then silence)
     password: str = "s3cret-pw"
     answer: str = "1"
     fatal_message: str = "the database system is starting up"
+    scram_iterations: str = "4096"
 
 
 def _msg(kind: bytes, body: bytes) -> bytes:
@@ -127,6 +154,14 @@ def fake_postgres(behaviour: PgBehaviour) -> Iterator[int]:
             b = behaviour
             if b.auth == "fatal":
                 sock.sendall(_error(b.fatal_message))
+                return
+            if b.auth == "scram":
+                sock.sendall(_msg(b"R", struct.pack("!I", 10) + b"SCRAM-SHA-256\0\0"))
+                _, first = self._message()
+                client_nonce = first.split(b"r=", 1)[1].decode()
+                server_first = f"r={client_nonce}srv,s=c2FsdA==,i={b.scram_iterations}"
+                sock.sendall(_msg(b"R", struct.pack("!I", 11) + server_first.encode()))
+                self._message()  # the client's proof: this fake never accepts it
                 return
             if b.auth == "cleartext":
                 sock.sendall(_msg(b"R", struct.pack("!I", 3)))

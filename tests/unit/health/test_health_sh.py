@@ -222,3 +222,81 @@ def test_postgres_sh_not_ready(shell: list[str]) -> None:
     assert wrong.returncode == 1
     one_line(wrong)
     assert refused.returncode == 1 and "Connection refused" in one_line(refused)
+
+
+# ---------------------------------------------------------------- hostile input and output
+@pytest.mark.parametrize("value", ["0", "00", "000", "0s", "-1", "1.5", " 2", "1234567", "9" * 30])
+@pytest.mark.parametrize("script", [scripts.HTTP, scripts.TCP, scripts.POSTGRES])
+def test_sh_timeout_zero_or_odd_is_refused(shell: list[str], script: str, value: str) -> None:
+    """timeout(1), curl and PGCONNECT_TIMEOUT read 0 as "no limit": every spelling of it is
+    refused, as the Python probe refuses --timeout 0."""
+    args = {scripts.HTTP: ["http://127.0.0.1:1/"], scripts.TCP: ["127.0.0.1:1"], scripts.POSTGRES: []}[script]
+    p = run(shell, script, *args, env={"HEALTHCHECK_TIMEOUT": value})
+    assert p.returncode == 1 and "HEALTHCHECK_TIMEOUT must be a positive whole number" in one_line(p)
+
+
+def test_sh_timeout_leading_zero_is_decimal(shell: list[str], busybox_wget: str) -> None:
+    # busybox nc gets $((timeout + 1)): "09" must not be read as (bad) octal
+    p = run(shell, scripts.TCP, f"127.0.0.1:{closed_port()}", env={"HEALTHCHECK_TIMEOUT": "09",
+                                                                  "DOCKLINE_TCP_CLIENT": "nc", "PATH": busybox_wget})
+    assert p.returncode == 1 and "refused" in one_line(p)
+    with silent_server() as port:
+        q = run(shell, scripts.HTTP, f"http://127.0.0.1:{port}/", env={"HEALTHCHECK_TIMEOUT": "001"})
+    assert q.returncode == 1 and "no answer within 1s (curl exit 28)" in one_line(q)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/\n[HEALTHCHECK] healthy: fine", "http://127.0.0.1:1/\x1b[2J",
+                                 "http://127.0.0.1:1/a b", "http://127.0.0.1:1/\r"])
+def test_sh_http_url_with_control_characters_is_refused(shell: list[str], url: str) -> None:
+    p = run(shell, scripts.HTTP, url)
+    assert p.returncode == 1 and "the URL contains a space or control character" in one_line(p)
+    env = run(shell, scripts.HTTP, env={"HEALTHCHECK_URL": url})
+    assert env.returncode == 1 and "control character" in one_line(env)
+
+
+@pytest.mark.parametrize("client", ["bash", "curl", "nc"])
+def test_sh_tcp_host_like_an_option_is_refused(shell: list[str], client: str, busybox_wget: str,
+                                               tmp_path: Path) -> None:
+    spy = tmp_path / "spy"
+    fake = tmp_path / "nc"
+    fake.write_text(f"#!/bin/sh\necho \"$*\" >> {spy}\n")
+    fake.chmod(0o755)
+    env = {"DOCKLINE_TCP_CLIENT": client, "PATH": f"{tmp_path}:{busybox_wget}"}
+    for target in ("-e:80", "-lp1234:80", "[-x]:80"):
+        p = run(shell, scripts.TCP, target, env=env)
+        assert p.returncode == 1 and "not a host name or address" in one_line(p), target
+    assert not spy.exists()
+
+
+def test_sh_http_and_postgres_host_like_an_option_is_refused(shell: list[str]) -> None:
+    http = run(shell, scripts.HTTP, "http://-oProxy=x:80/")
+    assert http.returncode == 1 and "starts with '-'" in one_line(http)
+    creds = run(shell, scripts.HTTP, "http://u:p@-x/")
+    assert creds.returncode == 1 and "starts with '-'" in one_line(creds)
+    pg = run(shell, scripts.POSTGRES, env={"HEALTHCHECK_HOST": "-h"})
+    assert pg.returncode == 1 and "starts with '-'" in one_line(pg)
+    pg2 = run(shell, scripts.POSTGRES, env={"HEALTHCHECK_HOST": "db\nx"})
+    assert pg2.returncode == 1 and "HEALTHCHECK_HOST: not a host name" in one_line(pg2)
+
+
+FORGED = "starting up\x1b[2J\x1b]0;owned\x07" + "x" * 5000 + "\n[HEALTHCHECK] healthy: all fine"
+
+
+def test_sh_postgres_server_text_cannot_forge_a_line(shell: list[str]) -> None:
+    with fake_postgres(PgBehaviour(auth="fatal", fatal_message=FORGED)) as port:
+        p = run(shell, scripts.POSTGRES, env={"HEALTHCHECK_PORT": str(port)})
+    assert p.returncode == 1
+    text = one_line(p)
+    assert "\x1b" not in text and "\x07" not in text and text.isprintable()
+    assert "starting up\\x1b[2J\\x1b]0;owned\\x07xxx" in text and len(text.encode()) <= 1000 + len("... (cut)")
+    assert text.endswith("... (cut)")
+
+
+def test_sh_say_escapes_under_each_awk(shell: list[str], tmp_path: Path) -> None:
+    """The escaping runs in the image's awk: busybox's as well as mawk/gawk."""
+    awk = tmp_path / "awk"
+    awk.symlink_to(shutil.which("busybox") or "/bin/busybox")
+    for path in (os.environ["PATH"], f"{tmp_path}:{os.environ['PATH']}"):
+        p = run(shell, scripts.TCP, "a\tb\x1b:80", env={"PATH": path})
+        assert p.returncode == 1
+        assert one_line(p) == "[HEALTHCHECK] unhealthy: not a host name or address in a\\tb\\x1b:80"

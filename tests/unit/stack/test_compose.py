@@ -71,6 +71,11 @@ def test_merge_like_compose() -> None:
         ({"services": {"web": {"image": "x"}}, "bogus": 1}, "bogus: unknown key"),
         ({"services": {"web": {}}}, "services.web.image: is required for a swarm service"),
         ({"version": "3.8"}, "the stack has no services"),
+        ({**svc(), "secrets": {"pw": {"content": "hunter2"}}},
+         "secrets.pw.content: not supported by docker stack deploy"),
+        ({**svc(), "secrets": {"pw": {"environment": "PW"}}},
+         "secrets.pw.environment: not supported by docker stack deploy"),
+        ({**svc(), "configs": {"c": {"content": "x"}}}, "configs.c.content: not supported by docker stack deploy"),
     ],
 )
 def test_errors_name_the_key_path(doc: dict[str, object], message: str) -> None:
@@ -114,3 +119,51 @@ def test_load_reports_yaml_position(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="cannot read"):
         load_stack([tmp_path / "nope.yml"], environ={})
+
+
+def test_schema_errors_never_quote_the_value() -> None:
+    # jsonschema words some errors with the value itself ("'hunter2' is too long"); a rule the
+    # stack schema may grow must not print a secret's value through that fallback
+    import jsonschema
+
+    from dockline.stack.compose import _describe
+
+    errors = list(jsonschema.Draft7Validator({"properties": {"pw": {"maxLength": 3}}}).iter_errors({"pw": "hunter2"}))
+    assert "hunter2" in errors[0].message  # what jsonschema would have shown
+    path, message = _describe(errors[0])
+    assert path == "pw" and "hunter2" not in message
+
+
+# the examples of compose's .env syntax page (docs.docker.com/compose/env-file), one per line
+ENV_DOC_EXAMPLES = [
+    ("VAR=VAL", "VAL"), ('VAR="VAL"', "VAL"), ("VAR='VAL'", "VAL"),
+    ("VAR=VAL # comment", "VAL"), ("VAR=VAL# not a comment", "VAL# not a comment"),
+    ('VAR="VAL # not a comment"', "VAL # not a comment"), ('VAR="VAL" # comment', "VAL"),
+    ("VAR='$OTHER'", "$OTHER"), ("VAR='${OTHER}'", "${OTHER}"), ("VAR='Let\\'s go!'", "Let's go!"),
+    ('VAR="{\\"hello\\": \\"json\\"}"', '{"hello": "json"}'), ('VAR="some\\tvalue"', "some\tvalue"),
+    ("VAR='some\\tvalue'", "some\\tvalue"), ("VAR=some\\tvalue", "some\\tvalue"),
+    ('VAR="$OTHER"', "o"), ("VAR=$OTHER", "o"), ("VAR=${OTHER:-d}", "o"), ("export VAR=VAL", "VAL"),
+]
+
+
+@pytest.mark.parametrize(("line", "value"), ENV_DOC_EXAMPLES)
+def test_env_file_follows_the_compose_docs(line: str, value: str, tmp_path: Path) -> None:
+    f = write(tmp_path / "e", f"OTHER=o\n{line}\n")
+    assert read_env_file(f)["VAR"] == value
+
+
+def test_env_file_quoted_values_may_span_lines(tmp_path: Path) -> None:
+    f = write(tmp_path / "e", 'KEY="-----BEGIN KEY-----\nabc\n-----END KEY-----"\nNEXT=1\n')
+    assert read_env_file(f) == {"KEY": "-----BEGIN KEY-----\nabc\n-----END KEY-----", "NEXT": "1"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("A=1\nPW='hunter2\n", ":2: the single quote of PW is never closed"),
+    ('PW="hunter2" trailing\n', ":1: unexpected text after the closing quote of PW"),
+    ("PW=hunter2$\n", ":1: invalid interpolation format"),
+])
+def test_env_file_errors_name_the_line_never_the_value(text: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(StackError) as e:
+        read_env_file(write(tmp_path / "e", text))
+    assert message in e.value.message
+    assert "hunter2" not in e.value.message + (e.value.hint or "")

@@ -13,13 +13,35 @@
 #                        the talk's script pasted them all into the URL)
 #   HEALTHCHECK_STATUS   accepted status codes, separated by spaces or commas (default 200)
 #   HEALTHCHECK_HOST_HEADER  Host header to send (default: the URL's host)
-#   HEALTHCHECK_TIMEOUT  seconds for the whole request (default 3)
+#   HEALTHCHECK_TIMEOUT  whole seconds for the whole request, 1 to 999999 (default 3; 0 is refused)
 #   DOCKLINE_HTTP_CLIENT curl | wget (default: curl if present, else wget)
 # The User-Agent is "Internal Healthcheck", so access logs can filter probes out.
 set -u
 set -f  # no globbing: list variables are split on spaces only
 
-say() { printf '[HEALTHCHECK] %s\n' "$*"; }
+# say TEXT: the one output line. TEXT often quotes a server or a tool (an error message):
+# line breaks and other control characters are shown escaped (\n, \x1b), so a forged second
+# "[HEALTHCHECK]" line or a terminal escape cannot get out, and the line is cut at 1000 bytes.
+say() {
+    printf '%s\n' "[HEALTHCHECK] $*" | awk -v max=1000 '
+        BEGIN {
+            for (i = 1; i < 32; i++) esc[sprintf("%c", i)] = sprintf("\\x%02x", i)
+            esc["\t"] = "\\t"; esc["\r"] = "\\r"; esc[sprintf("%c", 127)] = "\\x7f"
+        }
+        {
+            if (NR > 1) s = s "\\n"
+            n = length($0)
+            for (i = 1; i <= n && length(s) <= max; i++) {
+                c = substr($0, i, 1)
+                s = s ((c in esc) ? esc[c] : c)
+            }
+            if (length(s) > max) exit
+        }
+        END {
+            if (length(s) > max) s = substr(s, 1, max) "... (cut)"
+            print s
+        }'
+}
 unhealthy() { say "unhealthy: $*"; exit 1; }
 
 [ "$#" -le 1 ] || unhealthy "usage: dockline-health-http.sh [URL]"
@@ -51,11 +73,24 @@ case $url in
 esac
 
 case $url in
+    *[[:cntrl:]]*|*' '*) unhealthy "the URL contains a space or control character" ;;
     http://?*|https://?*) ;;
     *) unhealthy "not an http(s) URL: $shown" ;;
 esac
+# The host must not look like an option (for curl or wget, or any tool it reaches later).
+authority=${url#*://}
+authority=${authority%%[/?#]*}
+case ${authority##*@} in
+    -*|\[-*) unhealthy "not a host name or address (starts with '-'): $shown" ;;
+esac
+# Whole seconds, more than 0: "00" is 0 (timeout(1) would read it as "no limit"), and
+# "010" is 10 (shell arithmetic would read it as octal 8).
 case $timeout in
-    ''|*[!0-9]*|0) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds" ;;
+    ''|*[!0-9]*) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds" ;;
+esac
+while [ "${timeout#0}" != "$timeout" ]; do timeout=${timeout#0}; done
+case $timeout in
+    ''|???????*) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds (1 to 999999)" ;;
 esac
 want=
 for code in $expected; do

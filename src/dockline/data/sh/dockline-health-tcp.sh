@@ -7,13 +7,35 @@
 #
 # Environment:
 #   HEALTHCHECK_TCP      target when no argument is given (default 127.0.0.1:${PORT})
-#   HEALTHCHECK_TIMEOUT  seconds (default 3)
+#   HEALTHCHECK_TIMEOUT  whole seconds, 1 to 999999 (default 3; 0 is refused, not "no limit")
 #   DOCKLINE_TCP_CLIENT  bash | curl | nc (default: the first present: bash's /dev/tcp with
 #                        timeout(1), curl, nc; busybox images have only nc)
 set -u
 set -f
 
-say() { printf '[HEALTHCHECK] %s\n' "$*"; }
+# say TEXT: the one output line. TEXT often quotes a server or a tool (an error message):
+# line breaks and other control characters are shown escaped (\n, \x1b), so a forged second
+# "[HEALTHCHECK]" line or a terminal escape cannot get out, and the line is cut at 1000 bytes.
+say() {
+    printf '%s\n' "[HEALTHCHECK] $*" | awk -v max=1000 '
+        BEGIN {
+            for (i = 1; i < 32; i++) esc[sprintf("%c", i)] = sprintf("\\x%02x", i)
+            esc["\t"] = "\\t"; esc["\r"] = "\\r"; esc[sprintf("%c", 127)] = "\\x7f"
+        }
+        {
+            if (NR > 1) s = s "\\n"
+            n = length($0)
+            for (i = 1; i <= n && length(s) <= max; i++) {
+                c = substr($0, i, 1)
+                s = s ((c in esc) ? esc[c] : c)
+            }
+            if (length(s) > max) exit
+        }
+        END {
+            if (length(s) > max) s = substr(s, 1, max) "... (cut)"
+            print s
+        }'
+}
 unhealthy() { say "unhealthy: $*"; exit 1; }
 
 [ "$#" -le 1 ] || unhealthy "usage: dockline-health-tcp.sh [HOST:PORT]"
@@ -23,8 +45,14 @@ if [ -z "$target" ]; then
     target=127.0.0.1:$PORT
 fi
 timeout=${HEALTHCHECK_TIMEOUT:-3}
+# Whole seconds, more than 0: "00" is 0 (timeout(1) would read it as "no limit"), and
+# "010" is 10 (shell arithmetic would read it as octal 8).
 case $timeout in
-    ''|*[!0-9]*|0) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds" ;;
+    ''|*[!0-9]*) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds" ;;
+esac
+while [ "${timeout#0}" != "$timeout" ]; do timeout=${timeout#0}; done
+case $timeout in
+    ''|???????*) unhealthy "HEALTHCHECK_TIMEOUT must be a positive whole number of seconds (1 to 999999)" ;;
 esac
 
 case $target in
@@ -39,6 +67,7 @@ if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
     unhealthy "port out of range in $target"
 fi
 case $host in
+    -*) unhealthy "not a host name or address (starts with '-') in $target" ;;
     ''|*[!A-Za-z0-9.:_-]*) unhealthy "not a host name or address in $target" ;;
 esac
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+# scripts/test exports DOCKLINE_TEST_RUN and ends with `scripts/testbed down --run <it>`: only
+# objects labelled with this run (test_labels) are swept, never a demo or another run.
 RUN_ID = os.environ.get("DOCKLINE_TEST_RUN") or uuid.uuid4().hex[:8]
 _counter = itertools.count()
 
@@ -103,7 +105,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not os.environ.get(toolaudit.MANIFEST_ENV):
         return
     used = sorted({u.path for u in _AUDIT.uses if u.path})
-    terminalreporter.write_line(f"tool audit: {len(used)} programs started by tests")
+    terminalreporter.write_line(f"tool audit: {len(used)} programs started by tests: {' '.join(used)}")
     for u in bad:
         terminalreporter.write_line(
             f"tool audit: FAILED: {u.test} ran {u.name} ({u.path}), which scripts/test did not "

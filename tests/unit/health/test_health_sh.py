@@ -300,3 +300,20 @@ def test_sh_say_escapes_under_each_awk(shell: list[str], tmp_path: Path) -> None
         p = run(shell, scripts.TCP, "a\tb\x1b:80", env={"PATH": path})
         assert p.returncode == 1
         assert one_line(p) == "[HEALTHCHECK] unhealthy: not a host name or address in a\\tb\\x1b:80"
+
+
+def test_the_twins_share_one_say() -> None:
+    # Each twin is copied into images on its own, so say() is written into each; it must not
+    # drift: the output-safety rules (escapes, cut) are the same in all three.
+    import re
+    from pathlib import Path
+
+    import dockline
+
+    sh = Path(dockline.__file__).parent / "data" / "sh"
+    bodies = {}
+    for name in ("dockline-health-http.sh", "dockline-health-tcp.sh", "dockline-health-postgres.sh"):
+        m = re.search(r"^say\(\) \{\n.*?^\}\n", (sh / name).read_text(), re.DOTALL | re.MULTILINE)
+        assert m, f"{name} has no say()"
+        bodies[name] = m.group(0)
+    assert len(set(bodies.values())) == 1, "say() differs between the sh twins"

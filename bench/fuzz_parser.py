@@ -2,6 +2,7 @@
 """Parser fuzz and cost: many generated Dockerfiles, none may crash the parser.
 
     python bench/fuzz_parser.py [--inputs 100000] [--seed 1] [--corpus DIR] [--sizes 1000,10000,40000]
+                                [--shapes mixed,chain,stages] [--no-cost] [--no-fuzz]
 
 1. **Fuzz**: ``--inputs`` generated texts (mutations of corpus files — bytes flipped, lines
    cut, duplicated, shuffled, joined with continuations — and texts built from a small
@@ -9,9 +10,14 @@
    brackets, JSON arrays, NUL and control bytes, long lines, non-UTF-8). Each is parsed; a
    ``DockerfileSyntaxError`` is a handled answer, any other exception is a crash (printed with
    the input's seed, exit 1). Reports inputs/s and the peak traced memory of one parse.
-2. **Cost**: files of N instructions (``--sizes``) are parsed in-process and linted by the CLI
-   (``dockline lint -f json --no-fail``); the time per instruction should not grow with N
-   (linear), and neither should memory per instruction.
+2. **Cost**: files of N instructions (``--sizes``) in three shapes (``--shapes``): ``mixed``
+   (independent stages with ARG/ENV/RUN/COPY --from), ``chain`` (the same, each stage FROM
+   the one before, so every RUN sees every earlier ARG/ENV) and ``stages`` (N one-line
+   stages, each FROM the one before: 40,000 stages at N=40000).  Each is parsed in-process
+   (time, traced peak) and linted by the CLI (``dockline lint -f json --no-fail
+   --shellcheck never``: wall time and the child's peak RSS); the ShellCheck scripts are
+   built in-process and their total size reported (ShellCheck itself is not run).  Time,
+   memory and script bytes per instruction should not grow with N (linear).
 
 Deterministic for a given ``--seed``. Run by hand; figures go in docs/parser.md.
 """
@@ -111,13 +117,15 @@ def fuzz(n: int, seed: int, corpus: Path) -> int:
     return crashes
 
 
-def big_file(n: int) -> str:
-    """A Dockerfile of about ``n`` instructions: many stages, ARG/ENV/RUN mixed (the shapes
-    that made lint quadratic: later RUNs see every earlier ARG/ENV)."""
+def big_file(n: int, shape: str = "mixed") -> str:
+    """A Dockerfile of about ``n`` instructions (see the module doc for the shapes; ``chain``
+    and ``stages`` are the ones that made lint quadratic)."""
+    if shape == "stages":
+        return "FROM scratch AS s0\n" + "".join(f"FROM s{i - 1} AS s{i}\n" for i in range(1, n))
     out = ["# syntax=docker/dockerfile:1", "ARG BASE=debian:bookworm"]
     i = 0
     while len(out) < n:
-        out.append(f"FROM ${{BASE}} AS s{i}")
+        out.append(f"FROM ${{BASE}} AS s{i}" if shape == "mixed" or i == 0 else f"FROM s{i - 1} AS s{i}")
         out.append(f"ARG V{i}=1")
         out.append(f"ENV E{i}=$V{i}")
         out.append(f"RUN echo $E{i} && test -n \"$V{i}\"")
@@ -126,30 +134,66 @@ def big_file(n: int) -> str:
     return "\n".join(out[:n]) + "\n"
 
 
-def cost(sizes: list[int]) -> None:
+def script_bytes(text: str) -> int:
+    """Total size of the ShellCheck scripts lint would hand to ShellCheck for ``text``."""
+    from dockline.dockerfile.analysis import Analysis
+    from dockline.dockerfile.parser import parse
+    from dockline.dockerfile.shellcheck import scripts_for
+
+    df = parse(text)
+    return sum(len(s.text) for s in scripts_for(df, Analysis(df).runs))
+
+
+# The lint child reports its own peak RSS (VmHWM: per address space, so what the forked
+# bench process held before exec does not count, as it does in wait4's ru_maxrss).
+_LINT_CHILD = """
+import runpy, sys
+sys.argv = ["dockline", "lint", "-f", "json", "--no-fail", "--shellcheck", "never", sys.argv[1]]
+try:
+    runpy.run_module("dockline", run_name="__main__")
+except SystemExit as e:
+    code = e.code
+else:
+    code = 0
+hwm = next(ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+sys.stderr.write(f"\\nVmHWM {hwm}\\n")
+sys.exit(code)
+"""
+
+
+def lint_child(path: Path) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MB) of one ``dockline lint`` process, and its status."""
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", _LINT_CHILD, str(path)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=3600, check=False)
+    took = time.perf_counter() - t0
+    hwm = [ln.split()[1] for ln in p.stderr.splitlines() if ln.startswith("VmHWM ")]
+    note = "" if p.returncode == 0 else f"  (exit {p.returncode}: {p.stderr.strip()[:80]})"
+    return took, (int(hwm[-1]) / 1024 if hwm else float("nan")), note
+
+
+def cost(sizes: list[int], shapes: list[str]) -> None:
     from dockline.dockerfile.parser import parse
 
-    print(f"{'instructions':>12} {'parse s':>8} {'µs/instr':>9} {'peak MB':>8} {'lint s':>8} {'µs/instr':>9}")
+    print(f"{'shape':>6} {'instructions':>12} {'parse s':>8} {'µs/instr':>9} {'peak MB':>8} {'lint s':>8} "
+          f"{'µs/instr':>9} {'lint RSS MB':>11} {'sc scripts MB':>13}")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            text = big_file(n)
-            t0 = time.perf_counter()
-            parse(text)
-            parse_s = time.perf_counter() - t0
-            tracemalloc.start()  # a second parse for memory: tracing slows the timed one
-            parse(text)
-            peak = tracemalloc.get_traced_memory()[1] / 1e6
-            tracemalloc.stop()
-            f = Path(tmp) / f"Dockerfile.{n}"
-            f.write_text(text)
-            t0 = time.perf_counter()
-            p = subprocess.run([sys.executable, "-m", "dockline", "lint", "-f", "json", "--no-fail",
-                                "--shellcheck", "never", str(f)], capture_output=True, text=True, timeout=3600,
-                               check=False)
-            lint_s = time.perf_counter() - t0
-            status = "" if p.returncode == 0 else f"  (exit {p.returncode}: {p.stderr.strip()[:80]})"
-            print(f"{n:>12} {parse_s:>8.2f} {parse_s / n * 1e6:>9.1f} {peak:>8.1f} {lint_s:>8.2f} "
-                  f"{lint_s / n * 1e6:>9.1f}{status}")
+        for shape in shapes:
+            for n in sizes:
+                text = big_file(n, shape)
+                t0 = time.perf_counter()
+                parse(text)
+                parse_s = time.perf_counter() - t0
+                tracemalloc.start()  # a second parse for memory: tracing slows the timed one
+                parse(text)
+                peak = tracemalloc.get_traced_memory()[1] / 1e6
+                tracemalloc.stop()
+                f = Path(tmp) / f"Dockerfile.{shape}.{n}"
+                f.write_text(text)
+                lint_s, rss, status = lint_child(f)
+                sc_mb = script_bytes(text) / 1e6
+                print(f"{shape:>6} {n:>12} {parse_s:>8.2f} {parse_s / n * 1e6:>9.1f} {peak:>8.1f} {lint_s:>8.2f} "
+                      f"{lint_s / n * 1e6:>9.1f} {rss:>11.0f} {sc_mb:>13.2f}{status}", flush=True)
 
 
 def main() -> int:
@@ -158,11 +202,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--sizes", default="1000,10000,40000")
+    ap.add_argument("--shapes", default="mixed,chain,stages")
     ap.add_argument("--no-cost", action="store_true")
+    ap.add_argument("--no-fuzz", action="store_true")
     opts = ap.parse_args()
-    crashes = fuzz(opts.inputs, opts.seed, opts.corpus)
+    crashes = 0 if opts.no_fuzz else fuzz(opts.inputs, opts.seed, opts.corpus)
     if not opts.no_cost:
-        cost([int(s) for s in opts.sizes.split(",") if s])
+        cost([int(s) for s in opts.sizes.split(",") if s], [s for s in opts.shapes.split(",") if s])
     return 1 if crashes else 0
 
 

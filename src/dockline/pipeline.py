@@ -6,8 +6,10 @@ router to route through (``None``: leave the router alone). Nothing here reads t
 environment or prints; progress goes to callbacks and the result says what happened, so the
 command only renders it.
 
-The order is the talk's: a stack is routed only after it is healthy (a failed, rolled-back or
-timed-out deploy, and a dry run, are not routed); its routes are detached before it is removed.
+The order is the talk's: a stack's routes are checked before it is applied (a stack that could
+not be routed is refused with nothing changed), it is routed only after it is healthy (a failed,
+rolled-back or timed-out deploy, and a dry run, are not routed), and its routes are detached
+before it is removed.
 """
 
 from __future__ import annotations
@@ -96,12 +98,36 @@ def route_after_deploy(engine: PipelineEngine, name: str, router: Router, *,
     return route_stack(engine, name, router=router, on_step=on_step)
 
 
+def check_routes_before_deploy(engine: PipelineEngine, name: str, files: Sequence[Path], router: Router, *,
+                               env_files: Sequence[Path] = (), environ: Mapping[str, str] | None = None) -> None:
+    """When ``router`` runs: refuse (``RouteError``, exit 2, nothing changed) a stack whose
+    routes could not be applied after its deploy -- a bad route label, a path another app
+    holds, a routed service neither on the router's network nor publishing a port."""
+    from dockline.router.flow import check_stack_routes
+    from dockline.stack.deploy import prepare
+    from dockline.stack.secretnames import throwaway_key
+
+    if engine.service(router.service) is None:
+        return  # nothing will be routed (a warning after the deploy says so)
+    # the secrets' names do not matter here: no key is read or made before the real deploy
+    prepared = prepare(name, files, env_files=env_files, environ=environ, secret_key=throwaway_key)
+    check_stack_routes(engine, name, prepared.doc, router)
+
+
 def _then_route(engine: PipelineEngine, result: DeployResult, router: Router | None, on_deployed: Callable[
         [DeployResult], None], on_step: Say) -> Shipped:
+    from dockline.errors import BadInputError, RouterError
+
     on_deployed(result)
     if result.exit_code or result.outcome is None or router is None:
         return Shipped(result, None)
-    return Shipped(result, route_after_deploy(engine, result.stack, router, on_step=on_step))
+    try:
+        return Shipped(result, route_after_deploy(engine, result.stack, router, on_step=on_step))
+    except BadInputError as e:
+        # The stack is applied: whatever routing finds now is a failure (exit 1), never the
+        # "bad input, nothing was changed" of exit 2.
+        raise RouterError(f"stack {result.stack} was deployed (version {result.version}) but not routed:"
+                          f" {e.message}", e.hint or f"fix it, then run `dockline route {result.stack}`") from e
 
 
 def deploy_and_route(
@@ -119,11 +145,15 @@ def deploy_and_route(
     on_step: Say = _quiet,
 ) -> Shipped:
     """Deploy stack ``name`` from compose ``files``, wait for the verdict, then (when it is
-    healthy and ``router`` is given) route it. ``on_deployed`` sees the deploy's result before
+    healthy and ``router`` is given) route it. When ``router`` runs, the routes the files
+    declare are checked first, so a stack that could not be routed is refused (exit 2) before
+    anything changes; a routing failure after the deploy is exit 1. ``on_deployed`` sees the deploy's result before
     routing starts (the CLI prints its report there). ``environ`` is the interpolation
     environment (``None``: the process's, as ``deploy_stack`` takes it)."""
     from dockline.stack.deploy import deploy_stack
 
+    if router is not None and not options.dry_run:
+        check_routes_before_deploy(engine, name, files, router, env_files=env_files, environ=environ)
     result = deploy_stack(engine, name, files, env_files=env_files, environ=environ, options=options,
                           on_progress=on_progress, on_event=on_event)
     return _then_route(engine, result, router, on_deployed, on_step)

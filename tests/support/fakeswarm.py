@@ -196,6 +196,7 @@ class FakeConfig:
     labels: dict[str, str]
     created_at: datetime
     version: int = 1
+    updated_at: datetime | None = None  # set on every relabel (the lock's heartbeat)
 
 
 @dataclass
@@ -408,7 +409,8 @@ class FakeSwarm:
         me = managers[0] if managers else None
         role = ("manager" if self.control_available else "worker") if self.swarm_state == "active" else None
         info = EngineInfo("27.0-fake", "1.46", "linux/amd64", self.swarm_state, me.id if me else None, role,
-                          self.control_available, self.swarm_error, len(managers), len(self.nodes_))
+                          self.control_available, self.swarm_error, len(managers), len(self.nodes_),
+                          system_time=self.now())
         return replace(info, **changes)
 
     def require_manager(self) -> EngineInfo:
@@ -500,7 +502,7 @@ class FakeSwarm:
     def configs(self, labels: Mapping[str, str] | None = None) -> list[ConfigInfo]:
         with self._mu:
             self._call("configs", labels)
-            return [ConfigInfo(c.id, c.name, dict(c.labels), c.created_at, c.version)
+            return [ConfigInfo(c.id, c.name, dict(c.labels), c.created_at, c.version, c.updated_at or c.created_at)
                     for c in self.configs_.values() if _labels_match(c.labels, labels)]
 
     def config_data(self, id_or_name: str) -> bytes | None:
@@ -530,6 +532,7 @@ class FakeSwarm:
                 raise EngineError(f"Docker refused the config inspect: config {id_or_name} not found")
             c.labels = dict(labels)
             c.version += 1
+            c.updated_at = self.now()
 
     def remove_config(self, id_or_name: str) -> bool:
         with self._mu:

@@ -98,6 +98,8 @@ class Analysis:
         self.df = df
         self.files: Mapping[str, str] = files or {}
         self.shell_pragma = shell_pragma
+        #: per-file facts rule helpers compute once (``rules._helpers.inherited_any``)
+        self.memo: dict[str, Any] = {}
         self.stage_of: dict[int, Stage] = {}
         for st in df.stages:
             self.stage_of[id(st.from_instruction)] = st

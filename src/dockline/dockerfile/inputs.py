@@ -8,8 +8,10 @@ through their context (``ctx.files``).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,35 +32,80 @@ def is_dockerfile_name(name: str) -> bool:
     return name == "Dockerfile" or name.endswith(".Dockerfile") or name.startswith("Dockerfile.")
 
 
+@dataclass(frozen=True)
+class Input:
+    """One thing to lint: ``path`` as given or found, ``-`` for stdin.  ``root`` is the
+    tree it was found in (``None``: named on the command line, the user's choice):
+    a file found in a tree is read only while it stays inside that tree."""
+
+    path: str
+    root: Path | None = None
+
+
 def discover(paths: Iterable[str]) -> tuple[list[str], list[FileResult]]:
+    """:func:`discover_inputs`, the paths only."""
+    found, errors = discover_inputs(paths)
+    return [i.path for i in found], errors
+
+
+def discover_inputs(paths: Iterable[str]) -> tuple[list[Input], list[FileResult]]:
     """Expand directories (recursively, sorted) into Dockerfiles; keep files and ``-``.
-    Returns the inputs and the errors for paths that give nothing to check."""
-    inputs: list[str] = []
+    Returns the inputs and the errors for paths that give nothing to check.
+
+    A directory search stays in the tree given: it never descends into a symlinked
+    directory, and a symlinked Dockerfile whose target is outside the tree is skipped
+    (with a warning naming the link, never its content); a symlink inside the tree is
+    linted under its own name.  Files named explicitly are taken as they are."""
+    inputs: list[Input] = []
     errors: list[FileResult] = []
     for raw in paths:
         if raw == "-":
-            inputs.append(raw)
+            inputs.append(Input(raw))
             continue
         p = Path(raw)
         if p.is_dir():
-            found = []
-            for sub in sorted(p.rglob("*")):
-                if any(part in DOCKERFILE_SKIP_DIRS for part in sub.relative_to(p).parts[:-1]):
-                    continue
-                if is_dockerfile_name(sub.name) and sub.is_file():
-                    found.append(str(sub))
+            found = [Input(str(sub), p) for sub in _tree_dockerfiles(p)]
             if not found:
                 errors.append(FileResult(raw, error="no Dockerfile here (looked for Dockerfile, *.Dockerfile, Dockerfile.*)"))
             inputs.extend(found)
         elif p.exists() or p.is_symlink():
-            inputs.append(raw)
+            inputs.append(Input(raw))
         else:
             errors.append(FileResult(raw, error="no such file or directory"))
     return inputs, errors
 
 
-def read_input(path: str, stdin: Any = None) -> bytes | FileResult:
-    """The bytes of ``path`` (``-``: stdin), or a FileResult with the error."""
+def _tree_dockerfiles(top: Path) -> list[Path]:
+    """The Dockerfiles under ``top``, sorted, without following symlinks out of it."""
+    root = top.resolve()
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in DOCKERFILE_SKIP_DIRS]
+        for name in filenames + dirnames:  # a symlink to a file can be listed as either
+            if not is_dockerfile_name(name):
+                continue
+            sub = Path(dirpath) / name
+            if sub.is_symlink() and not inside(sub, root):
+                log.warning("%s: skipped: a symlink to a file outside %s", sub, top)
+                continue
+            if sub.is_file():
+                found.append(sub)
+    return sorted(found)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, every symlink followed, is ``root`` or below it (``root`` resolved)."""
+    try:
+        Path(os.path.realpath(path)).relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def read_input(path: str, stdin: Any = None, root: Path | None = None) -> bytes | FileResult:
+    """The bytes of ``path`` (``-``: stdin), or a FileResult with the error.  With
+    ``root`` (a file found in that tree) the file is read only if it still resolves
+    inside the tree, and the last step is opened without following a symlink."""
     try:
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
@@ -67,13 +114,21 @@ def read_input(path: str, stdin: Any = None) -> bytes | FileResult:
                 data = data.encode("utf-8")
         else:
             p = Path(path)
+            if root is not None:
+                if not inside(p, root.resolve()):
+                    return FileResult(path, error=f"not read: a symlink to a file outside {root}")
+                p = Path(os.path.realpath(p))
             if not p.is_file():
                 return FileResult(path, error="not a regular file")
             size = p.stat().st_size
             if size > MAX_FILE_BYTES:
                 return FileResult(path, error=f"file too large for a Dockerfile ({size / 1e6:.1f} MB > {MAX_FILE_BYTES >> 20} MiB)")
-            with p.open("rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
+            if root is None:
+                with p.open("rb") as fh:
+                    data = fh.read(MAX_FILE_BYTES + 1)
+            else:  # the resolved file, and no symlink swapped in since
+                with os.fdopen(os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as fh:
+                    data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         return FileResult(path, error=f"cannot read: {e.strerror or e}")
     if len(data) > MAX_FILE_BYTES:

@@ -16,9 +16,12 @@ writes fixes back (``fix``) or collects them as unified diffs (``diff``), and re
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
+import stat
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,7 @@ from typing import Any
 from dockline.dockerfile.check import RuleSettings, check_dockerfile
 from dockline.dockerfile.findings import FileResult, Severity
 from dockline.dockerfile.fixes import FixesDidNotSettle, fix_text
-from dockline.dockerfile.inputs import context_files, discover, read_input
+from dockline.dockerfile.inputs import Input, context_files, discover_inputs, inside, read_input
 from dockline.dockerfile.model import Dockerfile
 from dockline.dockerfile.parser import parse
 from dockline.errors import DockerfileSyntaxError, UsageError
@@ -85,14 +88,21 @@ def lint_paths(
     if fix and not diff and "-" in paths:
         raise UsageError("--fix cannot write to stdin", "use --diff to see the fixes for stdin")
     settings = settings or RuleSettings()
-    inputs, results = discover(paths)
+    found, results = discover_inputs(paths)
+    inputs = [i.path for i in found]
 
-    def one(path: str) -> tuple[str, bytes | None, FileResult]:
-        data = read_input(path, stdin)
+    def one(item: Input) -> tuple[str, bytes | None, FileResult]:
+        path = item.path
+        data = read_input(path, stdin, item.root)
         if isinstance(data, FileResult):
             return path, None, data
         ctx_dir = context_dir or (None if path == "-" else Path(path).parent)
-        return path, data, lint_bytes(data, path, settings, context_dir=ctx_dir, fix=fix or diff,
+        fixing = fix or diff
+        if fix and not diff and fix_target(item) is None:
+            log.warning("%s: not fixed: a symlink to a file outside %s (run --fix on the file itself)",
+                        path, _tree_of(item))
+            fixing = False
+        return path, data, lint_bytes(data, path, settings, context_dir=ctx_dir, fix=fixing,
                                       unsafe_fixes=unsafe_fixes)
 
     if settings.shellcheck is not None and len(inputs) > 1:
@@ -101,16 +111,18 @@ def lint_paths(
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=min(len(inputs), os.cpu_count() or 2)) as pool:
-            done = list(pool.map(one, inputs))
+            done = list(pool.map(one, found))
     else:
-        done = [one(p) for p in inputs]
+        done = [one(i) for i in found]
     diffs: list[str] = []
-    for path, data, res in done:
+    for item, (path, data, res) in zip(found, done):
         if data is not None and res.fixed_text is not None and res.original is not None:
             if diff:
                 diffs.append(unified_diff(path, res.original, res.fixed_text))
             else:
-                write_fixed(Path(path), data, res.fixed_text)
+                target = fix_target(item)
+                if target is not None:
+                    write_fixed(target, data, res.fixed_text)
         results.append(res)
     order = {p: i for i, p in enumerate(list(paths) + inputs)}
     results.sort(key=lambda r: order.get(r.path, len(order)))
@@ -143,14 +155,65 @@ def unified_diff(path: str, before: str, after: str) -> str:
                                         fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}"))
 
 
+def _tree_of(item: Input) -> Path:
+    """The tree a fix may write in: the directory searched, or for a file named on the
+    command line the current directory (the repository, for the pre-commit hook), or
+    the file's own directory when it is not below the current one."""
+    if item.root is not None:
+        return item.root
+    path = Path(item.path)
+    cwd = Path.cwd()
+    return cwd if Path(os.path.abspath(path)).is_relative_to(cwd) else path.parent
+
+
+def fix_target(item: Input) -> Path | None:
+    """The file ``--fix`` writes for ``item``: the path itself, or, when it is a symlink,
+    its target if that is inside the tree being linted (:func:`_tree_of`: a link
+    ``Dockerfile -> docker/prod.Dockerfile`` is fixed as an editor would); ``None``
+    when the link leads out of the tree (the pre-commit hook must never write outside
+    the repository)."""
+    path = Path(item.path)
+    if not path.is_symlink():
+        return path
+    if not inside(path, _tree_of(item).resolve()):
+        return None
+    return Path(os.path.realpath(path))
+
+
 def write_fixed(path: Path, original: bytes, text: str) -> None:
-    """Write fixed text back, keeping the BOM and line endings of the original."""
+    """Write fixed text back, keeping the BOM and line endings of the original, the
+    file's mode and (where allowed) its owner.  The new text goes to a temporary file
+    created exclusively (``mkstemp``) beside ``path``, then replaces ``path`` at once:
+    no planted file or symlink is written through, and a crash leaves the old file.
+    ``path`` is the file itself (see :func:`fix_target`): replacing a symlink would
+    replace the link, not its target."""
     data = text.encode("utf-8")
     if original.startswith(b"\xef\xbb\xbf"):
         data = b"\xef\xbb\xbf" + data
-    tmp = path.with_name(path.name + ".dockline-fix")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    st = path.stat()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockline-fix", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
+            _keep_owner(fh.fileno(), st)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _keep_owner(fd: int, st: os.stat_result) -> None:
+    """The original owner and group where allowed (root; a group we are in), else ours."""
+    for uid in (st.st_uid, -1):
+        try:
+            os.fchown(fd, uid, st.st_gid)
+            return
+        except OSError:
+            continue
 
 
 def structural_error(df: Dockerfile) -> tuple[str, int, int] | None:

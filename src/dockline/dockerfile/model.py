@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True, order=True)
@@ -157,11 +158,16 @@ class Dockerfile:
 
     def stage_named(self, name: str) -> Stage | None:
         """The stage called ``name`` (case-insensitive), or ``None``."""
-        low = name.lower()
+        return self._stages_by_name.get(name.lower())
+
+    @cached_property
+    def _stages_by_name(self) -> dict[str, Stage]:
+        """The first stage of each name (built once: a file of many stages asks often)."""
+        out: dict[str, Stage] = {}
         for s in self.stages:
-            if s.name == low:
-                return s
-        return None
+            if s.name is not None:
+                out.setdefault(s.name, s)
+        return out
 
     def line(self, number: int) -> str:
         """Physical line ``number`` (1-based), or "" when out of range."""

@@ -30,8 +30,11 @@ substitution uses the values from before that instruction (``ENV a=x b=$a`` give
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Any
 
 from dockline.dockerfile.model import Dockerfile, Instruction, Stage
 
@@ -51,6 +54,7 @@ __all__ = [
     "expansion",
     "final_scope",
     "global_env",
+    "lineage_times",
     "stage_env",
     "stage_scopes",
 ]
@@ -525,12 +529,15 @@ def _global_values(
 ) -> dict[str, str]:
     env: dict[str, str] = {}
     for ins in global_args:
-        before = dict(env)
+        # every value of one ARG is expanded against the state before it: computed
+        # first, then set (no copy of the whole state per instruction)
+        updates: list[tuple[str, str]] = []
         for (key, raw), (_k, _unq) in zip(ins.raw_key_values, ins.key_values):
             if build_args is not None and key in build_args:
-                env[key] = build_args[key]
+                updates.append((key, build_args[key]))
             elif raw is not None:
-                env[key] = _value(raw, _unq, before, escape)
+                updates.append((key, _value(raw, _unq, env, escape)))
+        env.update(updates)
     return env
 
 
@@ -602,57 +609,285 @@ def global_env(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> d
 
 @dataclass(frozen=True)
 class Scope:
-    """What is visible when BuildKit expands one instruction of a stage."""
+    """What is visible when BuildKit expands one instruction of a stage.
+
+    The three fields are read-only views of one shared record of the file's ARG/ENV
+    changes (:class:`_Scoping`), not copies: a scope per instruction costs the same in a
+    file of 40,000 instructions as in one of 40, and a lookup is a dictionary access and
+    a bisection.  They compare equal to the dict and sets they stand for."""
 
     env: Mapping[str, str]  # variables with a value (ENV and ARG)
-    declared: frozenset[str]  # names declared so far by ARG or ENV (ARGs without value too)
-    env_names: frozenset[str]  # the names set by ENV (these win over ARG)
+    declared: AbstractSet[str]  # names declared so far by ARG or ENV (ARGs without value too)
+    env_names: AbstractSet[str]  # the names set by ENV (these win over ARG)
 
 
-def _walk_stage(
-    df: Dockerfile,
-    index: int,
-    build_args: Mapping[str, str] | None,
-    genv: Mapping[str, str],
-    memo: dict[int, tuple[list[Scope], Scope]],
-) -> tuple[list[Scope], Scope]:
-    if index in memo:
-        return memo[index]
-    stage = df.stages[index]
-    env: dict[str, str] = {}
-    declared: set[str] = set()
-    env_names: set[str] = set()
-    if stage.parent is not None and stage.parent < index:
-        _scopes, final = _walk_stage(df, stage.parent, build_args, genv, memo)
-        env.update(final.env)
-        declared |= final.declared
-        env_names |= final.env_names
-    esc = df.escape
-    scopes: list[Scope] = []
-    for ins in stage.instructions:
-        before = dict(env)
-        scopes.append(
-            Scope(env=before, declared=frozenset(declared), env_names=frozenset(env_names))
-        )
-        if ins.keyword == "ARG":
-            for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
-                declared.add(key)
-                if key in env_names:
-                    continue  # ENV overrides ARG
-                if build_args is not None and key in build_args:
-                    env[key] = build_args[key]
-                elif raw is not None:
-                    env[key] = _value(raw, unq, before, esc)
-                elif key in genv:
-                    env[key] = genv[key]
-        elif ins.keyword == "ENV":
-            for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
-                env[key] = _value(raw or "", unq, before, esc)
-                declared.add(key)
-                env_names.add(key)
-    final = Scope(env=dict(env), declared=frozenset(declared), env_names=frozenset(env_names))
-    memo[index] = (scopes, final)
-    return scopes, final
+_MISSING = object()
+
+
+class _StageRecord:
+    """The ARG/ENV changes of one stage: by name, the instruction indexes and values."""
+
+    __slots__ = ("declared", "env_names", "parent", "value_at", "values")
+
+    def __init__(self, parent: int | None):
+        self.parent = parent
+        self.value_at: dict[str, list[int]] = {}  # name -> indexes of the instructions that set it
+        self.values: dict[str, list[str]] = {}  # name -> the values they set
+        self.declared: dict[str, int] = {}  # name -> index of the first ARG/ENV declaring it
+        self.env_names: dict[str, int] = {}  # name -> index of the first ENV setting it
+
+
+class _Scoping:
+    """One walk of BuildKit's scoping rules over a file's stages, kept as a record of
+    changes (a parent before its children).  A point in a stage (before instruction
+    ``k``) is looked up by walking to the nearest stage that knows the name; what a
+    stage leaves to its children is remembered per name, so long FROM chains stay
+    linear."""
+
+    def __init__(self, df: Dockerfile, build_args: Mapping[str, str] | None, genv: Mapping[str, str]):
+        self.df = df
+        self.build_args = build_args
+        self.genv = genv
+        self.records: dict[int, _StageRecord] = {}
+        self.scopes: dict[int, list[Scope]] = {}
+        self._final: dict[tuple[str, int, str], object] = {}  # (kind, stage, name) -> answer
+        # kind -> name -> the walked stages that set/declare it (ascending when walked in order)
+        self._where: dict[str, dict[str, list[int]]] = {"value": {}, "declared": {}, "env_names": {}}
+        self._tin, self._tout = lineage_times(df)
+
+    # -- lookups at a point: stage ``index``, before its instruction ``k``
+    def value(self, index: int, k: int, name: str) -> str | None:
+        rec = self.records[index]
+        at = rec.value_at.get(name)
+        if at:
+            j = bisect_left(at, k) - 1
+            if j >= 0:
+                return rec.values[name][j]
+        return self._inherited("value", rec.parent, name)  # type: ignore[return-value]
+
+    def has(self, kind: str, index: int, k: int, name: str) -> bool:
+        rec = self.records[index]
+        first = (rec.declared if kind == "declared" else rec.env_names).get(name)
+        if first is not None and first < k:
+            return True
+        return self._inherited(kind, rec.parent, name) is True
+
+    def _inherited(self, kind: str, index: int | None, name: str) -> object:
+        """What stage ``index`` leaves for ``name`` after its last instruction (``None``:
+        nothing).  A name few stages know is answered from those stages (the nearest one
+        on ``index``'s lineage: the highest index, a parent comes first); else the
+        lineage is walked as far as needed and the answers are remembered on the way."""
+        if index is None:
+            return None
+        where = self._where[kind].get(name)
+        if not where:
+            return None
+        if len(where) <= _FEW:
+            tin, tout = self._tin, self._tout
+            best = -1
+            for i in where:
+                if i > best and tin[i] <= tin[index] and tout[index] <= tout[i]:
+                    best = i
+            if best < 0:
+                return None
+            if kind != "value":
+                return True
+            return self.records[best].values[name][-1]
+        path: list[int] = []
+        answer: object = None
+        while index is not None:
+            key = (kind, index, name)
+            got = self._final.get(key, _MISSING)
+            if got is not _MISSING:
+                answer = got
+                break
+            path.append(index)
+            rec = self.records[index]
+            if kind == "value":
+                vals = rec.values.get(name)
+                if vals:
+                    answer = vals[-1]
+                    break
+            elif name in (rec.declared if kind == "declared" else rec.env_names):
+                answer = True
+                break
+            index = rec.parent
+        for i in path:
+            self._final[(kind, i, name)] = answer
+        return answer
+
+    def names(self, kind: str, index: int, k: int) -> dict[str, str | None]:
+        """Every name visible at a point (iteration, ``len``: built on demand)."""
+        chain: list[tuple[int, int]] = []
+        cur: int | None = index
+        limit = k
+        while cur is not None:
+            chain.append((cur, limit))
+            cur = self.records[cur].parent
+            limit = 1 << 62
+        out: dict[str, str | None] = {}
+        for i, lim in reversed(chain):
+            rec = self.records[i]
+            if kind == "value":
+                for n, at in rec.value_at.items():
+                    j = bisect_left(at, lim) - 1
+                    if j >= 0:
+                        out[n] = rec.values[n][j]
+            else:
+                for n, first in (rec.declared if kind == "declared" else rec.env_names).items():
+                    if first < lim:
+                        out[n] = None
+        return out
+
+    # -- the walk
+    def walk(self, index: int) -> list[Scope]:
+        """The scopes of stage ``index`` (its parents walked first, without recursion)."""
+        chain: list[int] = []
+        cur: int | None = index
+        while cur is not None and cur not in self.scopes:
+            chain.append(cur)
+            st = self.df.stages[cur]
+            cur = st.parent if st.parent is not None and st.parent < cur else None
+        for i in reversed(chain):
+            self._walk_one(i)
+        return self.scopes[index]
+
+    def _walk_one(self, index: int) -> None:
+        stage = self.df.stages[index]
+        parent = stage.parent if stage.parent is not None and stage.parent < index else None
+        rec = _StageRecord(parent)
+        self.records[index] = rec
+        esc = self.df.escape
+        build_args, genv = self.build_args, self.genv
+        scopes: list[Scope] = []
+        for k, ins in enumerate(stage.instructions):
+            before = _EnvView(self, index, k)
+            scopes.append(Scope(env=before, declared=_NameView(self, "declared", index, k),
+                                env_names=_NameView(self, "env_names", index, k)))
+            if ins.keyword == "ARG":
+                for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
+                    rec.declared.setdefault(key, k)
+                    if self.has("env_names", index, k, key):
+                        continue  # ENV overrides ARG
+                    if build_args is not None and key in build_args:
+                        self._set(rec, key, k, build_args[key])
+                    elif raw is not None:
+                        self._set(rec, key, k, _value(raw, unq, before, esc))
+                    elif key in genv:
+                        self._set(rec, key, k, genv[key])
+            elif ins.keyword == "ENV":
+                for (key, raw), (_k, unq) in zip(ins.raw_key_values, ins.key_values):
+                    self._set(rec, key, k, _value(raw or "", unq, before, esc))
+                    rec.declared.setdefault(key, k)
+                    rec.env_names.setdefault(key, k)
+        self.scopes[index] = scopes
+        self._index_stage(index, rec)
+
+    def _set(self, rec: _StageRecord, name: str, k: int, value: str) -> None:
+        rec.value_at.setdefault(name, []).append(k)
+        rec.values.setdefault(name, []).append(value)
+
+    def _index_stage(self, index: int, rec: _StageRecord) -> None:
+        for kind, names in (("value", rec.values), ("declared", rec.declared), ("env_names", rec.env_names)):
+            where = self._where[kind]
+            for n in names:
+                where.setdefault(n, []).append(index)
+
+    def final(self, index: int) -> Scope:
+        self.walk(index)
+        end = len(self.df.stages[index].instructions)
+        return Scope(env=_EnvView(self, index, end), declared=_NameView(self, "declared", index, end),
+                     env_names=_NameView(self, "env_names", index, end))
+
+
+_FEW = 16  # a name set in at most this many stages is looked up among them
+
+
+def lineage_times(df: Dockerfile) -> tuple[list[int], list[int]]:
+    """Entry and exit times of a walk of the stage forest (parent -> children): ``a`` is
+    ``b``'s ancestor (or ``b``) when ``tin[a] <= tin[b]`` and ``tout[b] <= tout[a]``."""
+    n = len(df.stages)
+    children: list[list[int]] = [[] for _ in range(n)]
+    roots: list[int] = []
+    for st in df.stages:
+        if st.parent is not None and st.parent < st.index:
+            children[st.parent].append(st.index)
+        else:
+            roots.append(st.index)
+    tin, tout = [0] * n, [0] * n
+    clock = 0
+    for root in roots:
+        stack: list[tuple[int, int]] = [(root, 0)]
+        while stack:
+            node, child = stack.pop()
+            if child == 0:
+                tin[node] = clock
+                clock += 1
+            if child < len(children[node]):
+                stack.append((node, child + 1))
+                stack.append((children[node][child], 0))
+            else:
+                tout[node] = clock
+                clock += 1
+    return tin, tout
+
+
+class _EnvView(Mapping[str, str]):
+    """The variables with a value before instruction ``k`` of a stage (a read-only view)."""
+
+    __slots__ = ("_index", "_k", "_s")
+
+    def __init__(self, scoping: _Scoping, index: int, k: int):
+        self._s, self._index, self._k = scoping, index, k
+
+    def __getitem__(self, name: str) -> str:
+        got = self._s.value(self._index, self._k, name)
+        if got is None:
+            raise KeyError(name)
+        return got
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._s.value(self._index, self._k, name) is not None
+
+    def _all(self) -> dict[str, str]:
+        return {n: v for n, v in self._s.names("value", self._index, self._k).items() if v is not None}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+class _NameView(AbstractSet[str]):
+    """The names declared (or set by ENV) before instruction ``k`` of a stage."""
+
+    __slots__ = ("_index", "_k", "_kind", "_s")
+
+    def __init__(self, scoping: _Scoping, kind: str, index: int, k: int):
+        self._s, self._kind, self._index, self._k = scoping, kind, index, k
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._s.has(self._kind, self._index, self._k, name)
+
+    def _all(self) -> frozenset[str]:
+        return frozenset(self._s.names(self._kind, self._index, self._k))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[Any]) -> frozenset[Any]:  # `a | b` etc.: a plain frozenset
+        return frozenset(it)
+
+    def __repr__(self) -> str:
+        return repr(set(self._all()))
 
 
 def stage_scopes(
@@ -664,9 +899,7 @@ def stage_scopes(
     it runs.  A stage built FROM an earlier stage starts with that stage's final
     scope.  ``build_args`` (like ``--build-arg``) override ARG defaults.
     """
-    genv = global_env(df, build_args)
-    scopes, _final = _walk_stage(df, stage_index, build_args, genv, {})
-    return scopes
+    return _Scoping(df, build_args, global_env(df, build_args)).walk(stage_index)
 
 
 def stage_env(
@@ -677,15 +910,13 @@ def stage_env(
 
 
 def all_scopes(df: Dockerfile, build_args: Mapping[str, str] | None = None) -> list[list[Scope]]:
-    """``stage_scopes`` for every stage at once (each stage's chain is walked once)."""
-    genv = global_env(df, build_args)
-    memo: dict[int, tuple[list[Scope], Scope]] = {}
-    return [_walk_stage(df, s.index, build_args, genv, memo)[0] for s in df.stages]
+    """``stage_scopes`` for every stage at once (each stage is walked once)."""
+    scoping = _Scoping(df, build_args, global_env(df, build_args))
+    return [scoping.walk(s.index) for s in df.stages]
 
 
 def final_scope(
     df: Dockerfile, stage_index: int, build_args: Mapping[str, str] | None = None
 ) -> Scope:
     """The scope after the last instruction of a stage (what a child stage inherits)."""
-    genv = global_env(df, build_args)
-    return _walk_stage(df, stage_index, build_args, genv, {})[1]
+    return _Scoping(df, build_args, global_env(df, build_args)).final(stage_index)

@@ -4,7 +4,11 @@ hadolint runs every shell-form ``RUN`` through ShellCheck (all checks but SC1090
 and SC2187), with a shebang from the ``SHELL`` in effect and ``export NAME=1`` lines for
 the ARG/ENV names seen so far and the proxy variables (so SC2154 "referenced but not
 assigned" does not fire on build arguments), and reports every finding on the RUN's first
-line. dockline builds the same script but keeps the physical lines of the instruction: the
+line.  dockline exports only the names among those that can change what ShellCheck says
+about this body (:func:`exported_names`): the ones the body mentions, and the ones close
+enough to a name it reads to be SC2153's "did you mean" -- hadolint's export of every
+earlier ARG/ENV into every RUN makes the scripts quadratic in the file (6,000 ARG/RUN
+pairs: 265 MB of scripts). dockline builds the same script but keeps the physical lines of the instruction: the
 text before the command (``RUN``, flags) becomes spaces and the comment and blank lines
 that Docker removes inside a continuation are left out, so a finding maps back to the line
 and column where it is in the Dockerfile.
@@ -23,11 +27,12 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from dockline.dockerfile.analysis import RunInfo
 from dockline.dockerfile.model import Dockerfile, Instruction, Stage
-from dockline.dockerfile.semantic import PROXY_ARGS
+from dockline.dockerfile.semantic import PROXY_ARGS, lineage_times
 
 EXCLUDED = (1090, 1091, 2187)  # hadolint's exclusions: `source` targets, ash
 # shell executable (basename) → the dialect ShellCheck is told (by the shebang)
@@ -69,30 +74,162 @@ def dialect_of(shell: Sequence[str]) -> str | None:
     return DIALECTS.get(exe)
 
 
-def _declared(df: Dockerfile, stage: Stage | None, before: int, stages: dict[int, Stage]) -> list[str]:
-    """ARG/ENV names declared before line ``before`` in ``stage``, its parents and globally.
+class _Visible:
+    """Which ARG/ENV names a RUN sees as hadolint counts them, asked name by name.
 
     Not BuildKit's scope (:func:`dockline.dockerfile.semantic.all_scopes`): hadolint
-    exports the global ARGs too, in declaration order, and the script keeps that order."""
-    names: list[str] = []
+    counts the global ARGs too, then the ARG/ENV names of the stage's lineage (parents
+    first) and of the stage before the RUN.  Nothing is copied per RUN: each stage keeps
+    its own names, a name declared in few stages is checked against those (ancestry by
+    :func:`~dockline.dockerfile.semantic.lineage_times`), others by walking the lineage
+    with the answers remembered.  :meth:`key` also gives hadolint's export order."""
 
-    def take(ins: Instruction) -> None:
-        if ins.keyword in ("ARG", "ENV"):
-            names.extend(k for k, _ in ins.key_values if _NAME.fullmatch(k))
+    def __init__(self, df: Dockerfile):
+        self.df = df
+        seq = 0
+        self.globals: dict[str, int] = {}
+        for ins in df.global_args:
+            for k in _names(ins):
+                if k not in self.globals:
+                    self.globals[k] = seq
+                    seq += 1
+        self.own: list[dict[str, tuple[int, int]]] = []  # by stage: name -> (line, order) of its first declaration
+        self.where: dict[str, list[int]] = {}  # name -> the stages declaring it
+        for st in df.stages:
+            mine: dict[str, tuple[int, int]] = {}
+            for ins in st.instructions:
+                for k in _names(ins):
+                    if k not in mine:
+                        mine[k] = (ins.pos.line, seq)
+                        seq += 1
+            self.own.append(mine)
+            for k in mine:
+                self.where.setdefault(k, []).append(st.index)
+        self.tin, self.tout = lineage_times(df)
+        self._memo: dict[tuple[int, str], int | None] = {}
+        self._close: dict[str, list[str]] = {}
+        self._budget = _FUZZY_BUDGET
+        self._by_length: dict[int, list[str]] | None = None
 
-    for ins in df.global_args:
-        take(ins)
-    chain: list[Stage] = []
-    st = stage
-    while st is not None and st not in chain:
-        chain.append(st)
-        st = stages.get(st.parent) if st.parent is not None else None
-    for st in reversed(chain):
-        for ins in st.instructions:
-            if st is stage and ins.pos.line >= before:
+    def _parent(self, index: int) -> int | None:
+        p = self.df.stages[index].parent
+        return p if p is not None and p < index else None
+
+    def key(self, stage: Stage | None, before: int, name: str) -> int | None:
+        """hadolint's export order of ``name`` for a RUN at line ``before`` of ``stage``
+        (``None``: the RUN does not see it)."""
+        if name in self.globals:
+            return self.globals[name]
+        if stage is None:
+            return None
+        parent = self._parent(stage.index)
+        got = self._earliest(parent, name) if parent is not None else None
+        if got is not None:
+            return got
+        mine = self.own[stage.index].get(name)
+        return mine[1] if mine is not None and mine[0] < before else None
+
+    def _earliest(self, index: int, name: str) -> int | None:
+        """The order of the first declaration of ``name`` in ``index``'s lineage (itself included)."""
+        where = self.where.get(name)
+        if not where:
+            return None
+        if len(where) <= _FEW:
+            tin, tout = self.tin, self.tout
+            found = [self.own[t][name][1] for t in where if tin[t] <= tin[index] and tout[index] <= tout[t]]
+            return min(found) if found else None
+        path: list[int] = []
+        answer: int | None = None
+        cur: int | None = index
+        while cur is not None:
+            if (cur, name) in self._memo:
+                answer = self._memo[(cur, name)]
                 break
-            take(ins)
-    return names
+            path.append(cur)
+            cur = self._parent(cur)
+        for i in reversed(path):  # root first: a parent's answer wins over the child's own
+            mine = self.own[i].get(name)
+            if answer is None and mine is not None:
+                answer = mine[1]
+            self._memo[(i, name)] = answer
+        return answer
+
+    def close(self, name: str) -> list[str]:
+        """Declared names ShellCheck could offer for ``name`` in SC2153/SC2154 ("did you
+        mean"): longer than 3 and at most 2 edits away (compared without case, a superset).
+        Bounded: after ``_FUZZY_BUDGET`` comparisons in a file, no more candidates."""
+        if name in self._close:
+            return self._close[name]
+        if self._by_length is None:
+            self._by_length = {}
+            for n in {*self.globals, *self.where}:
+                if len(n) > 3:
+                    self._by_length.setdefault(len(n), []).append(n)
+        low = name.lower()
+        out: list[str] = []
+        for length in range(len(name) - 2, len(name) + 3):
+            for cand in self._by_length.get(length, ()):
+                if self._budget <= 0:
+                    break
+                self._budget -= 1
+                if cand != name and _within_two(low, cand.lower()):
+                    out.append(cand)
+        self._close[name] = out
+        return out
+
+
+_FEW = 16  # a name declared in at most this many stages is checked against those stages
+_FUZZY_BUDGET = 20_000  # name comparisons per file for "did you mean" candidates
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_READ = re.compile(r"\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _names(ins: Instruction) -> list[str]:
+    if ins.keyword not in ("ARG", "ENV"):
+        return []
+    return [k for k, _ in ins.key_values if _NAME.fullmatch(k)]
+
+
+def _within_two(a: str, b: str) -> bool:
+    """Optimal-string-alignment distance of ``a`` and ``b`` at most 2 (transpositions count 1)."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+        if min(cur) > 2 and min(prev) > 1:  # no later row can come back under 3
+            return False
+        prev2, prev = prev, cur
+    return prev[len(b)] <= 2
+
+
+def exported_names(visible: _Visible, stage: Stage | None, before: int, body: str) -> list[str]:
+    """The ``export NAME=1`` names for one RUN body, in hadolint's order: of the ARG/ENV
+    names the RUN sees, those the body mentions (any word of it, a superset of what
+    ShellCheck reads or assigns) and those close to a name it reads (SC2153 offers the
+    closest *assigned* name).  A name the body never mentions cannot change a finding
+    otherwise: ShellCheck's SC2154/SC2153 look at the variables the script reads."""
+    chosen: dict[str, int] = {}
+    for n in set(_IDENT.findall(body)):
+        k = visible.key(stage, before, n)
+        if k is not None:
+            chosen[n] = k
+    for q in set(_READ.findall(body)):
+        if q in chosen:
+            continue
+        for cand in visible.close(q):
+            if cand not in chosen:
+                k = visible.key(stage, before, cand)
+                if k is not None:
+                    chosen[cand] = k
+    return sorted(chosen, key=chosen.__getitem__)
 
 
 def _header(dialect: str, names: Iterable[str]) -> list[str]:
@@ -124,7 +261,8 @@ def _command_lines(df: Dockerfile, ins: Instruction, last: int) -> tuple[list[st
     return text, where
 
 
-def _script(df: Dockerfile, ins: Instruction, at: Instruction, dialect: str, names: list[str]) -> ShScript | None:
+def _script(df: Dockerfile, ins: Instruction, at: Instruction, dialect: str,
+            names: Callable[[str], list[str]]) -> ShScript | None:
     if not ins.heredocs:
         if df.escape != "\\":
             # another escape character: the shell gets Docker's joined line, reported on the RUN line
@@ -156,21 +294,20 @@ def _script(df: Dockerfile, ins: Instruction, at: Instruction, dialect: str, nam
             for ln in range(first.body_start_line, ins.end_line + 1):
                 body.append(df.line(ln))
                 where.append(ln)
-    header = _header(dialect, names)
+    header = _header(dialect, names("\n".join(body)))
     return ShScript(at, dialect, "\n".join([*header, *body]) + "\n", tuple([0] * len(header) + where))
 
 
 def scripts_for(df: Dockerfile, runs: Iterable[RunInfo]) -> list[ShScript]:
     """The ShellCheck scripts of ``runs`` (the shared analysis's ``RunInfo`` objects)."""
-    stages = {st.index: st for st in df.stages}
+    visible = _Visible(df)
     out: list[ShScript] = []
     for r in runs:
         ins, at = r.instruction, r.at
         dialect = dialect_of(r.shell)
         if ins.json_form or dialect is None:
             continue
-        names = _declared(df, r.stage, at.pos.line, stages)
-        s = _script(df, ins, at, dialect, names)
+        s = _script(df, ins, at, dialect, partial(exported_names, visible, r.stage, at.pos.line))
         if s is not None:
             out.append(s)
     return out

@@ -87,6 +87,7 @@ def engine_info(version: Mapping[str, Any], raw: Mapping[str, Any], api_version:
         swarm_error=(swarm.get("Error") or None),
         managers=swarm.get("Managers"),
         nodes=swarm.get("Nodes"),
+        system_time=parse_time(raw.get("SystemTime")),
     )
 
 
@@ -230,7 +231,8 @@ def config_info(raw: Mapping[str, Any]) -> ConfigInfo:
     spec = raw.get("Spec") or {}
     return ConfigInfo(id=str(raw["ID"]), name=str(spec.get("Name", "")), labels=dict(spec.get("Labels") or {}),
                       created_at=parse_time(raw.get("CreatedAt")),
-                      version=int((raw.get("Version") or {}).get("Index", 0)))
+                      version=int((raw.get("Version") or {}).get("Index", 0)),
+                      updated_at=parse_time(raw.get("UpdatedAt")))
 
 
 def secret_info(raw: Mapping[str, Any]) -> SecretInfo:

@@ -18,16 +18,19 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
-from dockline.errors import EngineError, LockHeld, RouterError
+from dockline.errors import DocklineError, EngineError, LockHeld, RouterError
 from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.router.render import (
     DEFAULT_TIMEOUTS,
@@ -41,7 +44,8 @@ from dockline.router.routes import Route, RouteTable, RouteTarget, TargetMode, c
 from dockline.swarm.wait import Converged, wait_services
 
 if TYPE_CHECKING:
-    from dockline.swarm.protocols import ApplyEngine, BundleEngine, Configs, Containers
+    from dockline.swarm.model import ConfigInfo
+    from dockline.swarm.protocols import ApplyEngine, BundleEngine, Configs, Containers, LockEngine
 
 log = logging.getLogger("dockline.router")
 
@@ -49,8 +53,9 @@ LABEL_ROUTER = "dockline.router"
 LABEL_KIND = "dockline.router.kind"  # upstream | location | status | edge | lock
 LABEL_APP = "dockline.router.app"
 LABEL_TARGET = "dockline.router.target"
-LABEL_HOLDER = "dockline.lock.holder"
-LABEL_EXPIRES = "dockline.lock.expires"
+LABEL_HOLDER = "dockline.lock.holder"  # host:pid, for messages only (the owner is the token in the data)
+LABEL_TTL = "dockline.lock.ttl"  # seconds without a renewal after which the lock is stale
+LABEL_BEAT = "dockline.lock.beat"  # the heartbeat's count: each renewal relabels the lock
 BUNDLE_KINDS = ("upstream", "location", "status")
 #: Waiting for the lock: 0.1 s, then 1.5 times longer, at most 1 s.
 _LOCK_POLL = Backoff(first=timedelta(seconds=0.1), factor=1.5, most=timedelta(seconds=1))
@@ -233,31 +238,94 @@ def current_bundle(engine: BundleEngine, router: Router) -> tuple[Bundle, tuple[
 
 
 # --------------------------------------------------------------------------- the lock
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+@dataclass(frozen=True)
+class LockOwner:
+    """Who holds a router lock. ``token`` is the identity (random, per acquire: unique across
+    processes and machines); ``host:pid`` is only for people to read. ``boot`` (Linux: the
+    kernel's boot id and the pid namespace) and ``start`` (the process's start time) let a
+    process on the *same* kernel tell that the holder is gone; anywhere else they never match."""
+
+    token: str
+    host: str
+    pid: int
+    boot: str | None = None
+    start: str | None = None
+
+    @property
+    def holder(self) -> str:
+        return f"{self.host}:{self.pid}"
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"token": self.token, "host": self.host, "pid": self.pid, "boot": self.boot,
+                           "start": self.start}, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | None) -> LockOwner | None:
+        try:
+            doc = json.loads(data or b"")
+            return cls(str(doc["token"]), str(doc["host"]), int(doc["pid"]),
+                       None if doc.get("boot") is None else str(doc["boot"]),
+                       None if doc.get("start") is None else str(doc["start"]))
+        except (ValueError, KeyError, TypeError):
+            return None  # an older dockline's lock (or garbage): judged by its age only
 
 
-def _holder_dead(holder: str) -> bool:
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
+def _proc_start(pid: int) -> str | None:
+    """A process's start time (clock ticks since boot, /proc/<pid>/stat field 22)."""
     try:
-        os.kill(int(pid), 0)
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (OSError, ValueError):
+        return None
+    return fields[19] if len(fields) > 19 else None
+
+
+def _boot() -> str | None:
+    """This kernel boot and pid namespace, or ``None`` where /proc does not tell."""
+    try:
+        return f"{Path('/proc/sys/kernel/random/boot_id').read_text().strip()}/{os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return None
+
+
+def this_process() -> LockOwner:
+    pid = os.getpid()
+    return LockOwner(secrets.token_hex(16), socket.gethostname(), pid, _boot(), _proc_start(pid))
+
+
+def owner_gone(owner: LockOwner, here: LockOwner) -> bool:
+    """Whether ``owner`` surely died: it ran on this very kernel boot and pid namespace and
+    its pid is free or now belongs to a later process. A holder elsewhere (even on a machine
+    with the same hostname) is never judged this way: its lock waits for its TTL."""
+    if owner.boot is None or owner.start is None or owner.boot != here.boot:
+        return False
+    start = _proc_start(owner.pid)
+    if start is not None:
+        return start != owner.start
+    try:
+        os.kill(owner.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False
-    return False
+    return False  # alive, but /proc/<pid> is hidden from us
 
 
 class SwarmLock:
     """A lock held in the swarm: a config named ``<router>.lock`` that only one process
-    can create. It names its holder and an expiry; a lock past its expiry, or whose
-    holder process is gone (same host), is broken. Waiting is bounded."""
+    can create. Its data names its owner (a random token; host and pid for messages).
 
-    def __init__(self, engine: Configs, router: Router, *, ttl: timedelta, wait: timedelta,
+    Staleness is judged by the swarm's clock only: the lock config's ``UpdatedAt`` (or
+    ``CreatedAt``) against the manager's ``SystemTime`` from ``info()``, never this host's
+    clock against another's. The holder renews it (a relabel: the swarm bumps ``UpdatedAt``)
+    every third of its TTL from a heartbeat thread, so a long apply is never broken into; a
+    lock not renewed for its TTL (the holder crashed, or lost the swarm), or whose holder
+    process is surely gone (same kernel), is broken. Waiting is bounded by ``wait``, with a
+    growing pause between tries."""
+
+    def __init__(self, engine: LockEngine, router: Router, *, ttl: timedelta, wait: timedelta,
                  on_wait: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 heartbeat: bool = True):
         self.engine = engine
         self.router = router
         self.ttl = ttl
@@ -265,39 +333,66 @@ class SwarmLock:
         self.on_wait = on_wait
         self.clock = clock
         self.sleep = sleep
+        self.heartbeat = heartbeat
         self.id: str | None = None
+        self.owner = this_process()
+        self.lost: str | None = None  # why the heartbeat could not renew the lock
+        self._labels: dict[str, str] = {}
+        self._beats = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: a lock seen unchanged (same id and version) since this clock() time: the fallback
+        #: when the engine does not tell its own time
+        self._seen: dict[tuple[str, int], float] = {}
+
+    def _ttl_of(self, lock: ConfigInfo) -> float:
+        try:
+            return float(lock.labels.get(LABEL_TTL, ""))
+        except ValueError:
+            return self.ttl.total_seconds()
+
+    def _age(self, lock: ConfigInfo) -> float | None:
+        """Seconds since the lock was made or last renewed, by the swarm's clock."""
+        now = self.engine.info().system_time
+        seen = lock.updated_at or lock.created_at
+        if now is not None and seen is not None:
+            return (now - seen).total_seconds()
+        first = self._seen.setdefault((lock.id, lock.version), self.clock())
+        return self.clock() - first  # how long it stood still while we watched
 
     def acquire(self) -> None:
         told = False
-        holder, expiry = "?", 0.0
+        holder, age, ttl = "?", None, self.ttl.total_seconds()
+        self._labels = {LABEL_ROUTER: self.router.name, LABEL_KIND: "lock", LABEL_HOLDER: self.owner.holder,
+                        LABEL_TTL: f"{self.ttl.total_seconds():g}"}
+
+        def create() -> bool:
+            try:
+                self.id = self.engine.create_config(self.router.lock, self.owner.to_bytes(), self._labels)
+                return True
+            except EngineError as e:
+                if "already exists" not in e.message.lower() and "conflict" not in e.message.lower():
+                    raise
+                return False
 
         def take() -> bool | None:
-            nonlocal holder, expiry
-            while True:
-                expires = time.time() + self.ttl.total_seconds()
-                labels = {LABEL_ROUTER: self.router.name, LABEL_KIND: "lock",
-                          LABEL_HOLDER: _holder(), LABEL_EXPIRES: f"{expires:.0f}"}
-                try:
-                    self.id = self.engine.create_config(self.router.lock, _holder().encode(), labels)
-                    return True
-                except EngineError as e:
-                    if "already exists" not in e.message.lower() and "conflict" not in e.message.lower():
-                        raise
-                held = [c for c in self.engine.configs(labels={LABEL_ROUTER: self.router.name, LABEL_KIND: "lock"})
-                        if c.name == self.router.lock]
-                if not held:
-                    continue  # released meanwhile: try again at once
-                lock = held[0]
-                holder = lock.labels.get(LABEL_HOLDER, "?")
-                try:
-                    expiry = float(lock.labels.get(LABEL_EXPIRES, "0"))
-                except ValueError:
-                    expiry = 0.0
-                if time.time() > expiry or _holder_dead(holder):
-                    log.warning("breaking stale router lock of %s", holder)
-                    self.engine.remove_config(lock.id)  # by id: a fresh lock of someone else survives
-                    continue
-                return None
+            nonlocal holder, age, ttl
+            if create():
+                return True
+            held = [c for c in self.engine.configs(labels={LABEL_ROUTER: self.router.name, LABEL_KIND: "lock"})
+                    if c.name == self.router.lock]
+            if not held:
+                return None  # released meanwhile (or not listed yet): try again after a pause
+            lock = held[0]
+            holder, ttl, age = lock.labels.get(LABEL_HOLDER, "?"), self._ttl_of(lock), self._age(lock)
+            owner = LockOwner.from_bytes(self.engine.config_data(lock.id))
+            gone = owner is not None and owner_gone(owner, self.owner)
+            if (age is not None and age > ttl) or gone:
+                why = "its holder process is gone" if gone else f"not renewed for {age:.0f}s"
+                log.warning("breaking stale router lock of %s (%s)", holder, why)
+                self.engine.remove_config(lock.id)  # by id: a fresh lock of someone else survives
+                return True if create() else None
+            return None
 
         def pause(seconds: float) -> None:
             nonlocal told
@@ -310,15 +405,60 @@ class SwarmLock:
             poll_until(take, deadline=self.wait, what=f"the lock of router {self.router.name}", backoff=_LOCK_POLL,
                        clock=self.clock, sleep=pause)
         except DeadlinePassed:
-            when = datetime.fromtimestamp(expiry, tz=UTC).strftime("%H:%M:%S UTC")
+            last = f" (last renewed {age:.0f}s ago by the swarm's clock)" if age is not None else ""
             raise LockHeld(
                 f"router {self.router.name} is being changed by {holder}; waited {self.wait.total_seconds():.0f}s",
-                f"retry when it is done; if that process died, its lock expires at {when}",
+                f"retry when it is done; if that process died, its lock expires {ttl:.0f}s after it was last"
+                f" renewed{last}",
             ) from None
+        self.lost = None
+        self._beats = 0
+        if self.heartbeat:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._beat, name=f"{self.router.lock} heartbeat", daemon=True)
+            self._thread.start()
+
+    def renew(self) -> None:
+        """Renew the lock now (the swarm stamps it with its own time). Raises when it is gone."""
+        if self.id is None:
+            raise RouterError(f"the lock of router {self.router.name} is not held")
+        self._beats += 1
+        self.engine.set_config_labels(self.id, {**self._labels, LABEL_BEAT: str(self._beats)})
+
+    def _beat(self) -> None:
+        every = max(self.ttl.total_seconds() / 3, 0.05)
+        while not self._stop.wait(every) and self.id is not None:
+            lock_id = self.id
+            try:
+                self.renew()
+            # a heartbeat thread must not die of an error: the engine's 404 is not a DocklineError,
+            # so whether the lock is lost is judged by the lock itself
+            except Exception as e:  # noqa: BLE001
+                why = e.message if isinstance(e, DocklineError) else str(e)
+                try:
+                    gone = self.engine.config_data(lock_id) is None
+                except Exception:  # noqa: BLE001 - the engine does not answer: try again at the next beat
+                    gone = False
+                if gone:
+                    self.lost = f"it was broken by another process: {why}"
+                    log.warning("lost the lock of router %s: %s", self.router.name, why)
+                    return
+                log.warning("could not renew the lock of router %s (will retry): %s", self.router.name, why)
+
+    def ensure_held(self) -> None:
+        """Raise (exit 1) when the heartbeat lost the lock: another process may be changing
+        the router, so this one must not touch it."""
+        if self.lost is not None:
+            raise RouterError(f"lost the lock of router {self.router.name} ({self.lost}); nothing more was changed",
+                              "retry the routing")
 
     def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
         if self.id is not None:
-            self.engine.remove_config(self.id)
+            self.engine.remove_config(self.id)  # by id: a lock someone else took after ours survives
             self.id = None
 
     def __enter__(self) -> Self:
@@ -393,7 +533,7 @@ class ApplySettings:
     image: str  # the router image (for nginx -t)
     probe_url: str | None  # e.g. http://127.0.0.1:8080; None: no probe
     lock_wait: timedelta = timedelta(seconds=90)
-    lock_ttl: timedelta = timedelta(minutes=5)
+    lock_ttl: timedelta = timedelta(seconds=60)  # renewed every 20 s while held
     converge_timeout: timedelta = timedelta(seconds=90)
     probe_timeout: timedelta = timedelta(seconds=15)
 
@@ -443,6 +583,7 @@ def apply_app(
         t_validate = _since(t2)
 
         t3 = time.monotonic()
+        lock.ensure_held()
         existing = {c.name for c in engine.configs(labels={LABEL_ROUTER: router.name})}
         created = []
         for e in bundle.entries:

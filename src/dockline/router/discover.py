@@ -52,8 +52,9 @@ class ServiceFacts:
     tasks: tuple[TaskInfo, ...]
 
 
-def _pick_port(route: Route, ports: Sequence[PublishedPort], mode: str) -> PublishedPort:
-    cands = [p for p in ports if p.mode == mode and p.protocol == "tcp" and p.published]
+def _pick_port(route: Route, ports: Sequence[PublishedPort], mode: str, *, assigned: bool = True) -> PublishedPort:
+    # ``assigned=False``: ports of a stack file, whose published port the swarm may pick later
+    cands = [p for p in ports if p.mode == mode and p.protocol == "tcp" and (p.published or not assigned)]
     if route.port is not None:
         cands = [p for p in cands if p.target == route.port]
     if not cands:
@@ -69,6 +70,105 @@ def _pick_port(route: Route, ports: Sequence[PublishedPort], mode: str) -> Publi
     return cands[0]
 
 
+def choose_mode(route: Route, on_router_net: bool, ports: Sequence[PublishedPort]) -> TargetMode:
+    """How the router reaches ``route.service`` (``auto`` decided). Pure; the one rule both
+    the check before a deploy (:func:`check_planned_routes`) and discovery after it apply.
+    Raises :class:`RouteError` when the service cannot be reached."""
+    mode = route.mode
+    if mode is TargetMode.AUTO:
+        if on_router_net:
+            return TargetMode.OVERLAY
+        if any(p.mode == "host" for p in ports):
+            return TargetMode.HOST
+        if ports:
+            return TargetMode.INGRESS
+        raise RouteError(
+            f"service {route.service} is neither on the router network nor publishing a port",
+            "join the router's overlay network (external network in the stack file), or publish a port",
+        )
+    if mode is TargetMode.OVERLAY and not on_router_net:
+        raise RouteError(f"service {route.service} is not on the router network",
+                         "add the router's network to the service (external: true)")
+    return mode
+
+
+@dataclass(frozen=True)
+class PlannedService:
+    """A service as a stack file declares it: what routing needs before it is deployed."""
+
+    name: str  # ``<stack>_<service>``
+    labels: Mapping[str, str]  # its deploy labels
+    networks: tuple[str, ...]  # network names
+    ports: tuple[PublishedPort, ...]  # published 0: the swarm picks one
+
+
+def _labels(raw: object) -> dict[str, str]:
+    if isinstance(raw, Mapping):
+        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+    out: dict[str, str] = {}
+    for item in raw if isinstance(raw, list) else []:
+        key, _, value = str(item).partition("=")
+        out[key] = value
+    return out
+
+
+def _ports(raw: object) -> tuple[PublishedPort, ...]:
+    out = []
+    for p in raw if isinstance(raw, list) else []:
+        if isinstance(p, Mapping):
+            published = str(p.get("published") or "0").split("-", 1)[0]
+            out.append(PublishedPort(int(str(p.get("target") or 0)), int(published) if published.isdigit() else 0,
+                                     str(p.get("protocol") or "tcp"), str(p.get("mode") or "ingress")))
+            continue
+        text, _, proto = str(p).partition("/")
+        parts = text.rsplit(":", 2)
+        target = parts[-1].split("-", 1)[0]
+        published = parts[-2].split("-", 1)[0] if len(parts) > 1 else "0"
+        if target.isdigit():
+            out.append(PublishedPort(int(target), int(published) if published.isdigit() else 0, proto or "tcp",
+                                     "ingress"))
+    return tuple(out)
+
+
+def planned_services(app: str, doc: Mapping[str, object]) -> tuple[PlannedService, ...]:
+    """The services of a resolved stack document (``stack.deploy.prepare``), named as the
+    swarm will name them and their networks. Pure."""
+    declared = doc.get("networks")
+    nets: Mapping[str, object] = declared if isinstance(declared, Mapping) else {}
+    services = doc.get("services")
+    out = []
+    for key, svc in (services if isinstance(services, Mapping) else {}).items():
+        svc = svc if isinstance(svc, Mapping) else {}
+        deploy = svc.get("deploy")
+        raw_nets = svc.get("networks") or ["default"]
+        names = []
+        for n in raw_nets if isinstance(raw_nets, (list, Mapping)) else []:
+            spec = nets.get(str(n))
+            spec = spec if isinstance(spec, Mapping) else {}
+            external = spec.get("external")
+            names.append(str(spec.get("name") or (n if external else f"{app}_{n}")))
+        out.append(PlannedService(f"{app}_{key}", _labels(deploy.get("labels") if isinstance(deploy, Mapping) else None),
+                                  tuple(names), _ports(svc.get("ports"))))
+    return tuple(out)
+
+
+def check_planned_routes(app: str, services: Sequence[PlannedService], router_network: str) -> tuple[Route, ...]:
+    """The routes a stack file declares, checked as discovery will check them once it is
+    deployed (valid labels, no path twice, every routed service reachable: on the router
+    network or publishing a port of the route's mode). Pure; raises :class:`RouteError`."""
+    routes: list[Route] = []
+    by_name = {s.name: s for s in services}
+    for svc in sorted(services, key=lambda s: s.name):
+        routes += routes_from_labels(app, svc.name, svc.labels)
+    check_conflicts(routes)
+    for r in routes:
+        svc = by_name[r.service]
+        mode = choose_mode(r, router_network in svc.networks, svc.ports)
+        if mode is not TargetMode.OVERLAY:
+            _pick_port(r, svc.ports, mode.value, assigned=False)
+    return tuple(routes)
+
+
 def resolve_target(
     route: Route,
     facts: ServiceFacts,
@@ -79,23 +179,8 @@ def resolve_target(
     """The upstream servers of one route. Pure."""
     svc = facts.service
     on_router_net = router_network is not None and router_network in facts.networks
-    mode = route.mode
-    if mode is TargetMode.AUTO:
-        if on_router_net:
-            mode = TargetMode.OVERLAY
-        elif any(p.mode == "host" for p in svc.published_ports):
-            mode = TargetMode.HOST
-        elif svc.published_ports:
-            mode = TargetMode.INGRESS
-        else:
-            raise RouteError(
-                f"service {svc.name} is neither on the router network nor publishing a port",
-                "join the router's overlay network (external network in the stack file), or publish a port",
-            )
+    mode = choose_mode(route, on_router_net, svc.published_ports)
     if mode is TargetMode.OVERLAY:
-        if not on_router_net:
-            raise RouteError(f"service {svc.name} is not on the router network",
-                             "add the router's network to the service (external: true)")
         return RouteTarget(route, mode, (f"tasks.{svc.name}:{route.port or DEFAULT_PORT}",))
     hosts = tuple(validate_host(h, allow_port=False, what="target host") for h in target_hosts)
     if mode is TargetMode.HOST:

@@ -4,9 +4,9 @@ before removal (``dockline deploy`` / ``rm`` and ``dockline route`` call these).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dockline.router.apply import (
     DEFAULT_ROUTER,
@@ -16,8 +16,14 @@ from dockline.router.apply import (
     apply_app,
     current_bundle,
 )
-from dockline.router.discover import discover_app
-from dockline.router.routes import Route, RouteTarget, validate_host, validate_stack_name
+from dockline.router.discover import check_planned_routes, discover_app, planned_services
+from dockline.router.routes import (
+    Route,
+    RouteTarget,
+    check_conflicts,
+    validate_host,
+    validate_stack_name,
+)
 from dockline.router.stack import probe_url, router_image
 
 if TYPE_CHECKING:
@@ -83,3 +89,17 @@ def is_routed(engine: BundleEngine, app: str, router: Router = DEFAULT_ROUTER) -
         return False
     bundle, _ = current_bundle(engine, router)
     return any(t.route.app == app for t in bundle.table.targets)
+
+
+def check_stack_routes(engine: BundleEngine, app: str, doc: Mapping[str, Any], router: Router = DEFAULT_ROUTER
+                       ) -> tuple[Route, ...]:
+    """Before stack ``app`` is deployed from ``doc`` (``stack.deploy.prepare``'s document):
+    the routes it declares, checked as routing will check them after the deploy, and against
+    the paths other apps hold on ``router``. Raises :class:`RouteError` (exit 2) so a deploy
+    that could not be routed is refused while nothing was changed."""
+    validate_stack_name(app)
+    routes = check_planned_routes(app, planned_services(app, doc), router.network)
+    if routes and engine.service(router.service) is not None:
+        bundle, _ = current_bundle(engine, router)
+        check_conflicts([t.route for t in bundle.table.without_app(app).targets] + list(routes))
+    return routes

@@ -118,7 +118,12 @@ def validate_path(raw: str) -> str:
     if not path.endswith("/"):
         path += "/"
     if path == "/":
-        return path
+        # The router's base config owns `location /` (404 "no route" for every path no app
+        # holds); a route there would collide with it at `nginx -t` (exit 1) after the deploy.
+        raise RouteError(
+            f"route path {raw!r} is reserved: the router answers every unrouted path itself (404 \"no route\")",
+            "route the app under a path of its own, e.g. dockline.route=/shop",
+        )
     segments = path[1:-1].split("/")
     for seg in segments:
         if not seg or not _SEGMENT.fullmatch(seg):

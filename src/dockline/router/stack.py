@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from dockline.errors import EngineError, RouterError
+from dockline.errors import BuildFailed, EngineError, RouterError
 from dockline.retry import Backoff, DeadlinePassed, poll_until
 from dockline.router.apply import LABEL_KIND, LABEL_ROUTER, Bundle, Router, current_bundle
 from dockline.router.render import render_edge
 from dockline.router.routes import validate_port, validate_stack_name
 
 if TYPE_CHECKING:
-    from dockline.swarm.protocols import Images, ProbeEngine, RouterEngine, Services
+    from dockline.swarm.protocols import Images, Networks, ProbeEngine, RouterEngine, Services
     from dockline.swarm.wait import ProgressSnapshot, WaitOutcome
 
 log = logging.getLogger("dockline.router")
@@ -39,6 +39,9 @@ log = logging.getLogger("dockline.router")
 DEFAULT_BASE = "nginx:1.27-bookworm"
 IMAGE_REPO = "dockline/router"
 LABEL_ROLE = "dockline.router.role"
+#: The options and settings that choose the router's base image (cli/router.py, config.py).
+BASE_IMAGE_HINT = ("where no public registry answers, use a local nginx image: `--base-image local/nginx:bookworm`"
+                   " or `DOCKLINE_NGINX_IMAGE` (the setting router.base_image, DOCKLINE_ROUTER_BASE_IMAGE)")
 _HALF_SECOND = Backoff(first=timedelta(seconds=0.5), factor=1.0, most=timedelta(seconds=0.5))
 _EVERY_SECOND = Backoff(first=timedelta(seconds=1), factor=1.0, most=timedelta(seconds=1))
 
@@ -65,8 +68,14 @@ def ensure_image(engine: Images, base: str | None = None,
         base = router_settings().base_image
     tag = image_tag(base)
     if engine.image(tag) is None:
-        engine.build(str(data_dir()), tag=tag, buildargs={"NGINX_IMAGE": base}, on_line=on_line,
-                     labels={LABEL_ROUTER: "image"})
+        try:
+            engine.build(str(data_dir()), tag=tag, buildargs={"NGINX_IMAGE": base}, on_line=on_line,
+                         labels={LABEL_ROUTER: "image"})
+        except BuildFailed as e:
+            # The build context is dockline's own: what fails is getting the base image (no
+            # public registry answers). The builder's last lines go to the log, not the hint.
+            log.info("router image build output:\n%s", e.hint or "")
+            raise BuildFailed(f"could not build the router image from {base}: {e.message}", BASE_IMAGE_HINT) from e
     return tag
 
 
@@ -162,8 +171,8 @@ def router_up(
     validate_port(port)
     engine.require_manager()
     image = ensure_image(engine, base, on_line)
-    if engine.network_id(router.network) is None:
-        engine.create_overlay_network(router.network, {**(labels or {}), LABEL_ROUTER: router.name})
+    net_labels = {**(labels or {}), LABEL_ROUTER: router.name}
+    ensure_network(engine, router, net_labels)
     edge_text = render_edge(router.service)
     edge_config = f"{router.name[:40]}-edg-{hashlib.sha256(edge_text.encode()).hexdigest()[:12]}"
     if engine.config_data(edge_config) is None:
@@ -188,10 +197,12 @@ def router_up(
                                     resolve_image="never")
                 return True
             except EngineError as e:
-                # Right after `router down`, the manager may still know the old network by
-                # name for a moment ("network ... not found"): retry briefly.
-                if "not found" not in e.message or tries == 5:
+                # A network seen while another `router down` was removing it is gone by the
+                # time the stack's external network is looked up ("declared as external, but
+                # could not be found"): make it again, then retry.
+                if ("not found" not in e.message and "could not be found" not in e.message) or tries == 5:
                     raise
+                ensure_network(engine, router, net_labels)
                 return None
 
         # five tries, a second apart; the fifth failure is raised (each CLI call is bounded at
@@ -203,10 +214,24 @@ def router_up(
     return RouterUp(router.name, image, port, outcome)
 
 
+def ensure_network(engine: Networks, router: Router, labels: Mapping[str, str]) -> None:
+    """Make the router's overlay network unless it exists. One that another process created
+    at the same moment is taken as made; a later "not found" at deploy calls this again."""
+    if engine.network_id(router.network) is not None:
+        return
+    try:
+        engine.create_overlay_network(router.network, labels)
+    except EngineError as e:
+        if "already exists" not in e.message.lower() and "conflict" not in e.message.lower():
+            raise
+
+
 def router_down(engine: RouterEngine, router: Router, timeout: timedelta = timedelta(seconds=60), *,
                 clock: Callable[[], float] = time.monotonic,
                 sleep: Callable[[float], None] = time.sleep) -> tuple[str, ...]:
-    """Remove the router stack, its configs and its network. Returns what was removed."""
+    """Remove the router stack, its configs and its network, and wait (bounded by
+    ``timeout``) until the engine no longer lists any of them, so a `router up` right after
+    cannot see the network that is being removed. Returns the configs removed."""
     validate_stack_name(router.name)
     engine.stack_rm(router.name)
     removed: list[str] = []
@@ -217,7 +242,16 @@ def router_down(engine: RouterEngine, router: Router, timeout: timedelta = timed
         for c in configs:
             if engine.remove_config(c.id):
                 removed.append(c.name)
-        net_gone = engine.network_id(router.network) is None or engine.remove_network(router.network)
+        if not left_services and engine.network_id(router.network) is not None:
+            try:
+                engine.remove_network(router.network)  # refused while tasks still hold it: next try
+            except EngineError as e:
+                # Listed by name, but the manager already dropped it ("network <id> not found",
+                # HTTP 500): it is being removed; wait until it is no longer listed.
+                if "not found" not in e.message:
+                    raise
+        # done only when the network is no longer listed: a removal that returned is not yet gone
+        net_gone = engine.network_id(router.network) is None
         done = not left_services and net_gone and not engine.configs(labels={LABEL_ROUTER: router.name})
         return True if done else None
 

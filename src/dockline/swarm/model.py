@@ -40,6 +40,8 @@ class EngineInfo:
     swarm_error: str | None
     managers: int | None
     nodes: int | None
+    #: The engine's own clock (``/info`` ``SystemTime``): the router lock judges staleness by it.
+    system_time: datetime | None = None
 
     @property
     def is_manager(self) -> bool:
@@ -186,6 +188,7 @@ class ConfigInfo:
     labels: Mapping[str, str]
     created_at: datetime | None
     version: int
+    updated_at: datetime | None = None  # set by the swarm on every change (a relabel, too)
 
 
 @dataclass(frozen=True)

@@ -230,8 +230,12 @@ class BundleEngine(Services, Configs, Protocol):
     """Reading the bundle of route configs a router service mounts (``router/apply.py``)."""
 
 
-class ApplyEngine(WaitEngine, ServiceWiring, Configs, Containers, Protocol):
-    """Swapping a router's bundle: validate, mount, wait, restore (``router/apply.py``)."""
+class LockEngine(SwarmInfo, Configs, Protocol):
+    """The router lock: a config, judged stale by the swarm's own clock (``router/apply.py``)."""
+
+
+class ApplyEngine(SwarmInfo, WaitEngine, ServiceWiring, Configs, Containers, Protocol):
+    """Swapping a router's bundle: lock, validate, mount, wait, restore (``router/apply.py``)."""
 
 
 class DiscoverEngine(Services, Tasks, ServiceWiring, Nodes, Protocol):
@@ -242,7 +246,7 @@ class ProbeEngine(Services, Tasks, Nodes, Protocol):
     """Where the router answers, and its image (``router/stack.py``)."""
 
 
-class RouterEngine(SwarmInfo, ApplyEngine, DiscoverEngine, Networks, Images, StackCli, Protocol):
+class RouterEngine(ApplyEngine, DiscoverEngine, Networks, Images, StackCli, Protocol):
     """The router: its stack, its configs, the apps it discovers and watches (``router/``)."""
 
 

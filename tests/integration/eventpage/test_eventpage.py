@@ -116,10 +116,12 @@ class Demo:
 
     def deploy(self, **changes: str) -> subprocess.CompletedProcess[str]:
         """``dockline deploy`` of the example with the demo's variables, ``changes`` and
-        every earlier change."""
+        every earlier change, routed through the demo's own router (never the default one,
+        which a user's ``scripts/demo`` may be running)."""
         self.current.update(changes)
         images = self.report["images"]
         env = {
+            "DOCKLINE_ROUTER": self.router,
             "PAGE_IMAGE": images["page"],
             "SERVICE_IMAGE": images["service"],
             "DB_IMAGE": images["db"],

@@ -38,6 +38,7 @@ services:
       replicas: 1
       labels:
         dockline.test: "1"
+        dockline.test.run: "{run}"
       update_config:
         parallelism: 1
         failure_action: rollback
@@ -64,7 +65,7 @@ def test_one_service_stack_healthy_and_serving(swarm, unique_name, test_labels, 
               labels=test_labels)
     port = free_port()
     stack_file = tmp_path / "stack.yml"
-    stack_file.write_text(STACK.format(image=image, port=port))
+    stack_file.write_text(STACK.format(image=image, port=port, run=test_labels["dockline.test.run"]))
     try:
         res = eng.cli(["stack", "deploy", "--resolve-image", "never", "-c", str(stack_file), name])
         assert res.returncode == 0, res.stderr

@@ -15,10 +15,10 @@ from routerkit import Apps, Images, RouterUnderTest, free_port, router_configs, 
 
 from dockline.engine import Engine
 from dockline.router.apply import (
-    LABEL_EXPIRES,
     LABEL_HOLDER,
     LABEL_KIND,
     LABEL_ROUTER,
+    LABEL_TTL,
     current_bundle,
 )
 
@@ -172,7 +172,7 @@ def test_held_lock_waits_bounded_and_a_crashed_holder_is_broken(
     stack = unique_name("lck")
     apps.deploy(stack, images.app("app-a", "v1"), path="/lck")
     base = {LABEL_ROUTER: r.name, LABEL_KIND: "lock", LABEL_HOLDER: "otherhost:4242"}
-    lock_id = swarm.create_config(r.lock, b"x", {**base, LABEL_EXPIRES: f"{time.time() + 600:.0f}"})
+    lock_id = swarm.create_config(r.lock, b"x", {**base, LABEL_TTL: "600"})
     try:
         t0 = time.monotonic()
         res = run_cli("route", stack, "--router", r.name, "--lock-wait", "2")
@@ -182,8 +182,10 @@ def test_held_lock_waits_bounded_and_a_crashed_holder_is_broken(
         assert servers_of(router, "/lck/") is None  # nothing applied
     finally:
         swarm.remove_config(lock_id)
-    # The same holder, crashed long ago: its lock expired, so the next routing breaks it.
-    swarm.create_config(r.lock, b"x", {**base, LABEL_EXPIRES: f"{time.time() - 1:.0f}"})
+    # The same holder, crashed: its lock is not renewed for its TTL (by the swarm's clock), so
+    # the next routing breaks it.
+    swarm.create_config(r.lock, b"x", {**base, LABEL_TTL: "1"})
+    time.sleep(2)
     res = run_cli("route", stack, "--router", r.name)
     assert res.exit_code == 0, res.output
     assert servers_of(router, "/lck/") == [f"tasks.{stack}_web:80"]

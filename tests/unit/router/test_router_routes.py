@@ -65,10 +65,19 @@ def test_at_least_thirty_crafted_inputs() -> None:
     assert len(BAD_PATHS) + len(BAD_HOSTS) + len(BAD_HEADERS) + len(BAD_NAMES) >= 30
 
 
-@pytest.mark.parametrize(("raw", "norm"), [("app-a", "/app-a/"), ("/app-a", "/app-a/"), ("/a/b.c~d_e/", "/a/b.c~d_e/"),
-                                           ("/", "/")])
+@pytest.mark.parametrize(("raw", "norm"), [("app-a", "/app-a/"), ("/app-a", "/app-a/"), ("/a/b.c~d_e/", "/a/b.c~d_e/")])
 def test_paths_are_normalised(raw: str, norm: str) -> None:
     assert validate_path(raw) == norm
+
+
+def test_the_root_is_refused_up_front_not_at_nginx_t() -> None:
+    # issue 12: `/` collided with the base config's `location /` and failed at `nginx -t`
+    # (exit 1, after the deploy) instead of here (exit 2, nothing changed).
+    with pytest.raises(RouteError, match="reserved") as e:
+        validate_path("/")
+    assert e.value.exit_code == 2 and "dockline.route=/shop" in (e.value.hint or "")
+    with pytest.raises(RouteError, match="reserved"):
+        parse_route_option("shop", "/=web")
 
 
 def test_good_route_from_labels() -> None:

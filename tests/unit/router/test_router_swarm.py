@@ -6,7 +6,6 @@ the lock. The real thing: tests/integration/router.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from dockline.errors import EngineError, LockHeld, RouterError
+from dockline.errors import BuildFailed, EngineError, LockHeld, RouterError
 from dockline.router import apply
 from dockline.router.apply import (
-    LABEL_EXPIRES,
     LABEL_HOLDER,
     Applied,
     Router,
@@ -129,6 +127,92 @@ def test_router_down_waits_until_everything_is_gone(fake: FakeSwarm) -> None:
     assert any("-loc-" in n for n in removed)
 
 
+def test_router_up_without_a_registry_hints_at_the_base_image_setting_not_a_build_line() -> None:
+    # issue 12: the hint was the builder's last line ("Step 1/6 : ARG NGINX_IMAGE=...").
+    fake = FakeSwarm()
+    fake.script("build", BuildFailed("build failed: failed to resolve source metadata for docker.io/library/nginx",
+                                     "Step 1/6 : ARG NGINX_IMAGE=nginx:1.27-bookworm"))
+    with pytest.raises(BuildFailed) as e:
+        up(fake)
+    assert e.value.message.startswith("could not build the router image from nginx:fake: build failed:")
+    assert "`--base-image local/nginx:bookworm`" in (e.value.hint or "")
+    assert "`DOCKLINE_NGINX_IMAGE`" in (e.value.hint or "") and "Step 1/6" not in (e.value.hint or "")
+
+
+def test_router_up_command_prints_the_base_image_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dockline.cli import cli
+
+    fake = FakeSwarm()
+    fake.script("build", BuildFailed("build failed: pull access denied for nginx", "Step 1/6 : ARG NGINX_IMAGE=x"))
+    monkeypatch.setattr("dockline.engine.Engine.connect", classmethod(lambda cls, *a, **k: fake))
+    monkeypatch.chdir(tmp_path)
+    for var in ("DOCKLINE_NGINX_IMAGE", "DOCKLINE_ROUTER_BASE_IMAGE", "DOCKLINE_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    r = CliRunner().invoke(cli, ["router", "up", "--router", "rt", "--port", "18080"])
+    assert r.exit_code == 1, r.output
+    text = " ".join(r.stderr.split())
+    assert "use a local nginx image: `--base-image local/nginx:bookworm` or `DOCKLINE_NGINX_IMAGE`" in text
+    assert "Step 1/6" not in text
+
+
+class LingeringNetworks(FakeSwarm):
+    """A swarm whose removed networks are still listed for ``linger`` seconds (the manager
+    answers `network rm` before every node has dropped it: issue 12, down then up)."""
+
+    def __init__(self, linger: float = 3.0):
+        super().__init__()
+        self.linger = linger
+        self.leaving: dict[str, tuple[str, float]] = {}  # name -> (id, listed until)
+
+    def remove_network(self, name_or_id: str) -> bool:
+        leaving = self.leaving.get(name_or_id)
+        if leaving is not None and self.clock.t < leaving[1]:
+            # what the engine answers for a network it lists but the manager already dropped
+            raise EngineError(f"Docker refused the network removal: network {leaving[0]} not found")
+        n = self._network(name_or_id)
+        ok = super().remove_network(name_or_id)
+        if ok and n is not None:
+            self.leaving[n.name] = (n.id, self.clock.t + self.linger)
+        return ok
+
+    def network_id(self, name: str) -> str | None:
+        found = super().network_id(name)
+        leaving = self.leaving.get(name)
+        if found is None and leaving is not None and self.clock.t < leaving[1]:
+            return leaving[0]
+        return found
+
+
+def test_router_down_returns_only_when_the_network_is_no_longer_listed() -> None:
+    fake = LingeringNetworks(linger=3.0)
+    assert isinstance(up(fake).outcome, Converged)
+    router_down(fake, R, clock=fake.clock.now, sleep=fake.clock.sleep)
+    assert fake.network_id(R.network) is None
+    assert isinstance(up(fake).outcome, Converged)  # at once: the network is made again
+    assert R.network in fake.networks_
+
+
+def test_router_up_makes_again_a_network_that_was_being_removed() -> None:
+    fake = LingeringNetworks(linger=1.5)
+    fake.create_overlay_network(R.network, {})
+    fake.remove_network(R.network)  # another `router down` removes it: still listed for a moment
+    assert fake.network_id(R.network) is not None
+    res = up(fake)
+    assert isinstance(res.outcome, Converged)
+    # "declared as external, but could not be found" while it is still listed; made once it is not
+    assert 1 < len(fake.called("stack_deploy")) < 5 and fake.called("create_overlay_network")
+    assert R.network in fake.networks_
+
+
+def test_router_down_is_bounded_when_the_network_never_goes() -> None:
+    fake = LingeringNetworks(linger=1e9)
+    up(fake)
+    with pytest.raises(RouterError, match="not fully removed"):
+        router_down(fake, R, timeout=timedelta(seconds=5), clock=fake.clock.now, sleep=fake.clock.sleep)
+
+
 # --------------------------------------------------------------------------- route
 def test_route_validates_the_whole_bundle_then_rotates_and_collects(fake: FakeSwarm) -> None:
     old = mounted(fake)
@@ -213,7 +297,7 @@ def test_a_router_serving_an_old_bundle_fails_the_probe(fake: FakeSwarm, monkeyp
 
 def test_a_held_lock_is_waited_for_then_refused(fake: FakeSwarm) -> None:
     fake.create_config(R.lock, b"", {"dockline.router": R.name, "dockline.router.kind": "lock",
-                                     LABEL_HOLDER: "otherhost:123", LABEL_EXPIRES: f"{time.time() + 600:.0f}"})
+                                     LABEL_HOLDER: "otherhost:123"})
     steps: list[str] = []
     with pytest.raises(LockHeld, match="being changed by otherhost:123; waited 2s"):
         route(fake, lock_wait=timedelta(seconds=2), on_step=steps.append)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dockline.dockerfile.analysis import Context, RunInfo
 from dockline.dockerfile.findings import Edit, Fix, FixSafety, Hit
@@ -43,11 +43,29 @@ def lineage(df: Dockerfile, st: Stage) -> Iterator[Stage]:
 
 
 def stage_instructions(df: Dockerfile, st: Stage) -> list[Instruction]:
-    """Instructions that shape ``st``'s image: its parents' first, then its own."""
+    """Instructions that shape ``st``'s image: its parents' first, then its own.
+
+    As long as the lineage: call it for one stage (the final one), never for every
+    stage or every instruction -- that is quadratic in a long FROM chain; use
+    :func:`inherited_any` there."""
     out: list[Instruction] = []
     for s in reversed(list(lineage(df, st))):
         out.extend(s.instructions)
     return out
+
+
+def inherited_any(ctx: Context, key: str, own: Callable[[Stage], bool]) -> list[bool]:
+    """By stage index: whether ``own`` holds for the stage or a stage it is built FROM.
+    One pass over the stages (a parent comes before its children), kept in the file's
+    analysis under ``key``: a rule asking for every stage stays linear."""
+    memo = ctx.analysis.memo
+    if key not in memo:
+        out: list[bool] = []
+        for s in ctx.df.stages:
+            out.append(own(s) or (s.parent is not None and s.parent < s.index and out[s.parent]))
+        memo[key] = out
+    found: list[bool] = memo[key]
+    return found
 
 
 def words(ins: Instruction) -> list[str]:
@@ -148,7 +166,8 @@ def base_ref(df: Dockerfile, st: Stage) -> str | None:
     ref = st.base_expanded if st.base_expanded is not None else (None if "$" in st.base else st.base)
     if ref is None:
         return None
-    if df.stage_named(ref) is not None and df.stage_named(ref).index < st.index:  # type: ignore[union-attr]
+    other = df.stage_named(ref)
+    if other is not None and other.index < st.index:
         return None
     return ref
 

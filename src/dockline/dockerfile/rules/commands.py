@@ -277,13 +277,15 @@ def wget_and_curl(ctx: Context) -> Iterator[Hit]:
     ## References
     - hadolint DL4001
     """
-    for st in ctx.df.stages:
-        seen: set[str] = set()
-        for r in (r for r in ctx.runs if r.stage is st):
-            tools = {c.basename for c in r.named("wget", "curl")}
-            seen |= tools
-            if tools and {"wget", "curl"} <= seen:
-                yield at(r.at, "Either use Wget or Curl but not both")
+    seen: dict[int, set[str]] = {}  # by stage (ctx.runs is in stage order: one pass, not one per stage)
+    for r in ctx.runs:
+        if r.stage is None:
+            continue
+        tools = {c.basename for c in r.named("wget", "curl")}
+        in_stage = seen.setdefault(id(r.stage), set())
+        in_stage |= tools
+        if tools and {"wget", "curl"} <= in_stage:
+            yield at(r.at, "Either use Wget or Curl but not both")
 
 
 @rule("DL4005", "ln-bin-sh", "warning")

@@ -9,7 +9,7 @@ from dockline.dockerfile.analysis import Context
 from dockline.dockerfile.findings import Edit, Fix, FixSafety, Hit
 from dockline.dockerfile.model import Instruction, Stage
 from dockline.dockerfile.registry import rule
-from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, stage_instructions, words
+from dockline.dockerfile.rules._helpers import ARCHIVE_EXT, at, inherited_any, words
 
 
 def _copies(ctx: Context) -> Iterator[tuple[Stage, Instruction]]:
@@ -229,6 +229,10 @@ def copy_from_self(ctx: Context) -> Iterator[Hit]:
             yield at(ins, "`COPY --from` cannot reference its own `FROM` alias")
 
 
+
+def _sets_workdir(st: Stage) -> bool:
+    return any(i.keyword == "WORKDIR" for i in st.instructions)
+
 @rule("DL3045", "copy-relative-dest-no-workdir", "warning")
 def copy_relative(ctx: Context) -> Iterator[Hit]:
     """
@@ -258,8 +262,7 @@ def copy_relative(ctx: Context) -> Iterator[Hit]:
     - hadolint DL3045
     """
     for st in ctx.df.stages:
-        has_workdir = any(i.keyword == "WORKDIR" for i in stage_instructions(ctx.df, st)[: -len(st.instructions) or None]) \
-            if st.parent is not None else False
+        has_workdir = st.parent is not None and inherited_any(ctx, "workdir", _sets_workdir)[st.parent]
         for ins in st.instructions:
             if ins.keyword == "WORKDIR":
                 has_workdir = True

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 from dockline.dockerfile.analysis import Context, RunInfo
 from dockline.dockerfile.findings import Edit, Fix, FixSafety, Hit
+from dockline.dockerfile.model import Stage
 from dockline.dockerfile.registry import rule
 from dockline.dockerfile.rules._helpers import (
     at,
     has_cache_mount,
+    inherited_any,
     insert_after_matches,
-    stage_instructions,
 )
 from dockline.dockerfile.shell import Command
 
@@ -826,6 +827,11 @@ def pip_unpinned(ctx: Context) -> Iterator[Hit]:
                 break
 
 
+
+def _sets_pip_no_cache_dir(st: Stage) -> bool:
+    return any(k.upper() == "PIP_NO_CACHE_DIR" and (v or "").lower() not in ("0", "false", "off", "no")
+               for ins in st.instructions if ins.keyword in ("ENV", "ARG") for k, v in ins.key_values)
+
 @rule("DL3042", "pip-cache-kept", "warning", fix="safe")
 def pip_cache(ctx: Context) -> Iterator[Hit]:
     """
@@ -855,12 +861,8 @@ def pip_cache(ctx: Context) -> Iterator[Hit]:
     - hadolint DL3042
     - https://pip.pypa.io/en/stable/topics/caching/
     """
-    no_cache_stages = {
-        st.index for st in ctx.df.stages
-        if any(k.upper() == "PIP_NO_CACHE_DIR" and (v or "").lower() not in ("0", "false", "off", "no")
-               for ins in stage_instructions(ctx.df, st) if ins.keyword in ("ENV", "ARG")
-               for k, v in ins.key_values)
-    }
+    no_cache = inherited_any(ctx, "pip-no-cache-dir", _sets_pip_no_cache_dir)
+    no_cache_stages = {st.index for st in ctx.df.stages if no_cache[st.index]}
     for run in ctx.runs:
         if run.stage is not None and run.stage.index in no_cache_stages:
             continue

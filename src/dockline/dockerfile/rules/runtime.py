@@ -14,6 +14,7 @@ from dockline.dockerfile.rules._helpers import (
     base_ref,
     exec_form,
     image_ref_parts,
+    inherited_any,
     is_windows_stage,
     lineage,
     replace_args,
@@ -65,15 +66,22 @@ def relative_workdir(ctx: Context) -> Iterator[Hit]:
     ## References
     - hadolint DL3000; BuildKit check WorkdirRelativePath
     """
+    # the WORKDIR a stage's lineage leaves (folded from None), by stage: one pass, parents first
+    folded: list[str | None] = []
+    for st in ctx.df.stages:
+        end = folded[st.parent] if st.parent is not None and st.parent < st.index else None
+        for ins in st.instructions:
+            if ins.keyword == "WORKDIR" and ins.args:
+                w = ins.text.strip()
+                end = w if _absolute(w) and "$" not in w else (
+                    None if end is None or "$" in w else end.rstrip("/") + "/" + w)
+        folded.append(end)
+    has_workdir = inherited_any(ctx, "workdir", _sets_workdir)
     for st in ctx.df.stages:
         current: str | None = "/" if st.parent is None else None
         if st.parent is not None:
-            for ins in stage_instructions(ctx.df, ctx.df.stages[st.parent]):
-                if ins.keyword == "WORKDIR" and ins.args:
-                    w = ins.text.strip()
-                    current = w if _absolute(w) and "$" not in w else (
-                        None if current is None or "$" in w else current.rstrip("/") + "/" + w)
-            if current is None and not any(i.keyword == "WORKDIR" for i in stage_instructions(ctx.df, ctx.df.stages[st.parent])):
+            current = folded[st.parent]
+            if current is None and not has_workdir[st.parent]:
                 current = "/"
         windows = is_windows_stage(ctx, st)
         for ins in st.instructions:
@@ -240,6 +248,14 @@ def non_numeric_user(ctx: Context) -> Iterator[Hit]:
 
 
 
+def _sets_workdir(st: Stage) -> bool:
+    return any(i.keyword == "WORKDIR" for i in st.instructions)
+
+
+def _sets_entrypoint(st: Stage) -> bool:
+    return any(i.keyword == "ENTRYPOINT" for i in st.instructions)
+
+
 def _to_exec_fix(ctx: Context, ins: Instruction, st: Stage) -> Fix | None:
     text = ins.text.strip()
     if not text or is_windows_stage(ctx, st):
@@ -257,7 +273,7 @@ def _to_exec_fix(ctx: Context, ins: Instruction, st: Stage) -> Fix | None:
             return None  # an unquoted glob or brace/tilde expansion
     if c.words[0].raw != c.words[0].value:
         return None
-    if ins.keyword == "CMD" and any(i.keyword == "ENTRYPOINT" for i in stage_instructions(ctx.df, st)):
+    if ins.keyword == "CMD" and inherited_any(ctx, "entrypoint", _sets_entrypoint)[st.index]:
         return None  # shell-form CMD becomes ["/bin/sh","-c",...] arguments of the ENTRYPOINT
     return replace_args(ins, exec_form(list(c.argv)), FixSafety.SAFE, "use the exec (JSON) form")
 

@@ -124,7 +124,11 @@ def lint_paths(
                 if target is not None:
                     write_fixed(target, data, res.fixed_text)
         results.append(res)
-    order = {p: i for i, p in enumerate(list(paths) + inputs)}
+    # results in the order of the command line: a path keeps the place where it was first
+    # named (a file given by name is also among the inputs found; the later index must not win)
+    order: dict[str, int] = {}
+    for i, p in enumerate([*paths, *inputs]):
+        order.setdefault(p, i)
     results.sort(key=lambda r: order.get(r.path, len(order)))
     return LintReport(tuple(results), exit_status(results, diff=diff, failure_threshold=failure_threshold,
                                                   no_fail=no_fail), tuple(diffs))

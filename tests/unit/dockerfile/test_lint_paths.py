@@ -59,9 +59,6 @@ def test_results_in_the_order_given_and_discovered(tmp_path: Path) -> None:
     assert report.exit_code == EXIT_BAD_INPUT  # an input that could not be checked wins over findings
 
 
-@pytest.mark.xfail(strict=True, reason="found in the refactor, kept (no behaviour change): a file given by "
-                   "name sorts by its place among the discovered inputs, so an error for a later path "
-                   "comes before it")
 def test_error_of_a_later_path_comes_after_an_earlier_file(tmp_path: Path) -> None:
     a = _write(tmp_path, "a.Dockerfile", WARNING)
     missing = str(tmp_path / "nope")

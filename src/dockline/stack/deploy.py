@@ -303,8 +303,7 @@ def deploy_stack(
     def with_swarm_key() -> Prepared:
         # The swarm has no secret-names key yet: make it at the last moment before the first
         # change (so exit 2 / a failed pre hook still mean nothing was changed) and name again.
-        made = secretnames.swarm_key(engine, create=True)
-        assert made is not None
+        made = secretnames.made_key(engine)
         return prepare(name, files, env_files=env_files, environ=environ, secret_key=lambda: made)
 
     prepared = prepare(name, files, env_files=env_files, environ=environ, secret_key=key)

@@ -61,6 +61,14 @@ def swarm_key(engine: Configs, *, create: bool) -> bytes | None:
     return bytes.fromhex(fresh.decode())
 
 
+def made_key(engine: Configs) -> bytes:
+    """The swarm's key, created when missing."""
+    key = swarm_key(engine, create=True)
+    if key is None:  # swarm_key only answers None when told not to create
+        raise DocklineError(f"the swarm config {KEY_CONFIG} could not be made")
+    return key
+
+
 def _read(engine: Configs) -> bytes | None:
     data = engine.config_data(KEY_CONFIG)
     if data is None:
